@@ -1,0 +1,1617 @@
+//! The engine: one walk over the graph that evaluates every node, refreshes
+//! each resource instance through its provider, and diffs it into a change.
+//!
+//! The same [`Engine`] later drives `apply` (see `crate::apply`), which
+//! re-evaluates each resource once its dependencies are applied. **Provider
+//! calls in flight never exceed `--parallelism`.**
+
+use super::desired::{DesiredInstance, evaluate_instance, mask_literals};
+use super::types::{Action, AttributeChange, InstanceChange, Plan};
+use crate::addr::{InstanceAddress, InstanceKey, ModulePath, ResourceAddress, ResourceMode, parse_instance_address};
+use crate::config::eval::{Resolver, Scope, Symbol, Taint, evaluate, normalize};
+use crate::config::model::{Expr, ModuleConfig, ProviderConfig, ResourceConfig, TypeConstraint, provider_key};
+use crate::config::value::{Kind, Value};
+use crate::config::variables::VariableInput;
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceMap, did_you_mean};
+use crate::graph::{Graph, Node, walk};
+use crate::provider::{
+    ConfigureRequest, FindRequest, ImportRequest, LiveObject, LiveStatus, Provider, ProviderError, ReadRequest,
+    ResourceSchema,
+};
+use crate::secret::FingerprintKey;
+use crate::state::{OutputState, ResourceState, State};
+use indexmap::IndexMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::Semaphore;
+
+/// One instance of a resource: its key and, with for_each, its `each.key` and `each.value`.
+pub type Instance = (Option<InstanceKey>, Option<(Value, Value)>);
+
+/// What kind of plan to make.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub destroy: bool,
+    pub targets: Vec<InstanceAddress>,
+    pub replace: Vec<InstanceAddress>,
+    pub parallelism: usize,
+}
+
+/// Everything a run needs, shared by the plan and apply walks.
+pub struct Engine {
+    pub root: ModuleConfig,
+    pub folder: PathBuf,
+    pub sources: SourceMap,
+    pub graph: Graph,
+    pub inputs: HashMap<String, VariableInput>,
+    pub taint: Taint,
+    pub values: RwLock<HashMap<Symbol, Value>>,
+    pub providers: HashMap<String, Arc<dyn Provider>>,
+    pub schemas: HashMap<String, ResourceSchema>,
+    pub fingerprint_key: FingerprintKey,
+    pub options: PlanOptions,
+    pub diagnostics: Mutex<Diagnostics>,
+    semaphore: Semaphore,
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+    configured: Mutex<HashSet<String>>,
+}
+
+impl Resolver for Engine {
+    fn resolve(&self, symbol: &Symbol) -> Option<Value> {
+        let values = self.values.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(value) = values.get(symbol) {
+            return Some(value.clone());
+        }
+        // Declared but not evaluated (skipped after an error, or outside --target): unknown.
+        self.graph.node_index(&node_of(symbol)).map(|_| Value::unknown())
+    }
+
+    fn module_outputs(&self, module: &ModulePath) -> Option<Vec<String>> {
+        self.module_at(module)
+            .map(|config| config.outputs.keys().cloned().collect())
+    }
+}
+
+fn node_of(symbol: &Symbol) -> Node {
+    match symbol {
+        Symbol::Variable(module, name) => Node::Variable(module.clone(), name.clone()),
+        Symbol::Local(module, name) => Node::Local(module.clone(), name.clone()),
+        Symbol::Resource(address) => Node::Resource(address.clone()),
+        Symbol::Output(module, name) => Node::Output(module.clone(), name.clone()),
+    }
+}
+
+/// A counter guard for provider calls in flight.
+pub struct CallPermit<'a> {
+    engine: &'a Engine,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Drop for CallPermit<'_> {
+    fn drop(&mut self) {
+        self.engine.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Engine {
+    /// Prepares a run: providers from the registry, schemas, taint, masks.
+    pub fn new(
+        root: ModuleConfig,
+        sources: SourceMap,
+        graph: Graph,
+        inputs: HashMap<String, VariableInput>,
+        fingerprint_key: FingerprintKey,
+        options: PlanOptions,
+    ) -> Result<Engine, Diagnostics> {
+        let mut diagnostics = Diagnostics::new();
+        let mut providers: HashMap<String, Arc<dyn Provider>> = HashMap::new();
+        let mut schemas = HashMap::new();
+        for node in graph.nodes() {
+            let Node::Provider(key) = node else { continue };
+            let name = key
+                .trim_start_matches("provider.")
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            match crate::providers::registry(&name) {
+                Some(provider) => {
+                    for schema in provider.schema() {
+                        schemas.insert(schema.type_name.to_string(), schema);
+                    }
+                    providers.insert(key.clone(), provider);
+                }
+                None => {
+                    let span = root
+                        .providers
+                        .iter()
+                        .find(|provider| provider.key() == *key)
+                        .and_then(|provider| provider.span.clone());
+                    let help = match did_you_mean(&name, crate::providers::PROVIDER_NAMES.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!(
+                            "this build has the providers: {}",
+                            crate::providers::PROVIDER_NAMES.join(", ")
+                        ),
+                    };
+                    let mut diagnostic =
+                        Diagnostic::error(Code::UnknownProvider, format!("unknown provider `{name}`")).with_help(help);
+                    diagnostic = diagnostic.with_optional_label(span, "not a provider keyform has");
+                    if diagnostic.labels.is_empty() {
+                        // An implicit provider: point at the first resource that needs it.
+                        let resource_span = first_resource_of(&root, &name);
+                        diagnostic = diagnostic.with_optional_label(resource_span, "this resource type needs it");
+                    }
+                    diagnostics.push(diagnostic);
+                }
+            }
+        }
+        let parallelism = options.parallelism.max(1);
+        let engine = Engine {
+            folder: root.folder.clone(),
+            root,
+            sources,
+            graph,
+            inputs,
+            taint: Taint::default(),
+            values: RwLock::new(HashMap::new()),
+            providers,
+            schemas,
+            fingerprint_key,
+            options,
+            diagnostics: Mutex::new(Diagnostics::new()),
+            semaphore: Semaphore::new(parallelism),
+            in_flight: AtomicUsize::new(0),
+            peak_in_flight: AtomicUsize::new(0),
+            configured: Mutex::new(HashSet::new()),
+        };
+        let mut engine = diagnostics.into_result(engine)?;
+        engine.prepare_secret_attributes();
+        Ok(engine)
+    }
+
+    /// Masks literals in secret attributes and computes which env and file sources are tainted.
+    fn prepare_secret_attributes(&mut self) {
+        let mut taint = Taint::default();
+        let mut stack: Vec<&ModuleConfig> = vec![&self.root];
+        while let Some(module) = stack.pop() {
+            for resource in module.resources.values() {
+                let Some(schema) = self.schemas.get(&resource.resource_type) else {
+                    continue;
+                };
+                for attribute in resource.body.attributes.values() {
+                    if schema
+                        .attribute(&attribute.name)
+                        .is_some_and(|attribute| attribute.is_secret())
+                    {
+                        mask_literals(&attribute.value, &self.sources);
+                        collect_taint(&attribute.value, module, &mut taint, &mut HashSet::new());
+                    }
+                }
+            }
+            stack.extend(module.module_calls.values().map(|call| call.child.as_ref()));
+        }
+        self.taint = taint;
+    }
+
+    /// The module config at a path.
+    pub fn module_at(&self, path: &ModulePath) -> Option<&ModuleConfig> {
+        let mut module = &self.root;
+        for step in &path.0 {
+            module = &module.module_calls.get(&step.name)?.child;
+        }
+        Some(module)
+    }
+
+    pub fn report(&self, diagnostic: Diagnostic) {
+        self.diagnostics
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(diagnostic);
+    }
+
+    pub fn report_all(&self, diagnostics: Diagnostics) {
+        self.diagnostics
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(diagnostics);
+    }
+
+    /// Takes the diagnostics collected so far.
+    pub fn take_diagnostics(&self) -> Diagnostics {
+        std::mem::take(
+            &mut *self
+                .diagnostics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    pub fn store(&self, symbol: Symbol, value: Value) {
+        self.values
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(symbol, value);
+    }
+
+    /// Waits for a provider-call slot; the count of calls in flight is tracked.
+    pub async fn permit(&self) -> CallPermit<'_> {
+        let permit = self.semaphore.acquire().await.unwrap_or_else(|_| unreachable_permit());
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        CallPermit {
+            engine: self,
+            _permit: permit,
+        }
+    }
+
+    /// The most provider calls that were in flight at once.
+    pub fn peak_in_flight(&self) -> usize {
+        self.peak_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn scope<'a>(&'a self, module: &'a ModulePath, folder: &'a std::path::Path) -> Scope<'a> {
+        Scope {
+            module,
+            folder,
+            root_folder: &self.folder,
+            resolver: self,
+            taint: &self.taint,
+            each: None,
+            count_index: None,
+        }
+    }
+
+    pub fn provider(&self, key: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(key)
+    }
+
+    /// Turns a provider error into a diagnostic naming the address.
+    pub fn provider_diagnostic(
+        &self,
+        address: &str,
+        operation: &str,
+        error: &ProviderError,
+        span: Option<crate::diag::Span>,
+    ) -> Diagnostic {
+        let mut diagnostic = Diagnostic::error(
+            Code::ProviderError,
+            format!("{address}: {operation} failed: {}", error.message),
+        )
+        .with_note(format!("provider error code: {}", error.code))
+        .with_optional_label(span, "declared here");
+        if error.code == "KF6001" {
+            diagnostic.code = Code::MasterKey;
+        }
+        diagnostic.with_help(
+            error.help.clone().unwrap_or_else(|| {
+                "fix the cause and run keyform again; what succeeded is recorded in state".to_string()
+            }),
+        )
+    }
+
+    /// Evaluates a node during a plan. Returns false when it failed.
+    pub async fn plan_node(&self, node: Node, state: &State, plan: &Mutex<Plan>) -> bool {
+        match &node {
+            Node::Variable(module, name) => self.evaluate_variable(module, name),
+            Node::Local(module, name) => {
+                let Some(config) = self.module_at(module) else {
+                    return false;
+                };
+                let Some(local) = config.locals.get(name) else {
+                    return false;
+                };
+                match evaluate(&local.value, &self.scope(module, &config.folder)) {
+                    Ok(value) => {
+                        self.store(Symbol::Local(module.clone(), name.clone()), value);
+                        true
+                    }
+                    Err(diagnostic) => {
+                        self.report(diagnostic);
+                        false
+                    }
+                }
+            }
+            Node::Output(module, name) => self.evaluate_output(module, name, state, plan),
+            Node::Provider(key) => self.configure_provider(key).await,
+            Node::Resource(address) => self.plan_resource(address, state, plan).await,
+        }
+    }
+
+    fn evaluate_variable(&self, module: &ModulePath, name: &str) -> bool {
+        let Some(config) = self.module_at(module) else {
+            return false;
+        };
+        let Some(variable) = config.variables.get(name) else {
+            return false;
+        };
+        let mut span = variable.span.clone();
+        let given = if module.is_root() {
+            self.inputs.get(name).map(|input| {
+                span = input.span.clone().or(span.clone());
+                Ok(input.value.clone())
+            })
+        } else {
+            let parent_path = ModulePath(module.0[..module.0.len() - 1].to_vec());
+            let call_name = &module.0[module.0.len() - 1].name;
+            self.module_at(&parent_path)
+                .and_then(|parent| parent.module_calls.get(call_name).map(|call| (parent, call)))
+                .and_then(|(parent, call)| {
+                    call.arguments
+                        .get(name)
+                        .map(|argument| evaluate(&argument.value, &self.scope(&parent_path, &parent.folder)))
+                })
+        };
+        let value = match given {
+            Some(Ok(value)) => value,
+            Some(Err(diagnostic)) => {
+                self.report(diagnostic);
+                return false;
+            }
+            None => match &variable.default {
+                Some(default) => match evaluate(default, &self.scope(module, &config.folder)) {
+                    Ok(value) => value,
+                    Err(diagnostic) => {
+                        self.report(diagnostic);
+                        return false;
+                    }
+                },
+                None => {
+                    let how = if module.is_root() {
+                        format!("pass --var {name}=..., put it in a --var-file, or set KEYFORM_VAR_{name}")
+                    } else {
+                        format!("set {name} = ... in the module block that calls {module}")
+                    };
+                    self.report(
+                        Diagnostic::error(Code::MissingVariable, format!("variable `{name}` has no value"))
+                            .with_optional_label(variable.span.clone(), "declared without a default")
+                            .with_help(how),
+                    );
+                    return false;
+                }
+            },
+        };
+        let value = match convert_type(&value, &variable.type_constraint) {
+            Ok(value) => value,
+            Err(problem) => {
+                let shown = if variable.sensitive {
+                    "(sensitive)".to_string()
+                } else {
+                    value.render()
+                };
+                self.report(
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("variable `{name}` must be {}: {problem}", variable.type_constraint),
+                    )
+                    .with_optional_label(span, format!("the value given is {shown}"))
+                    .with_help(format!("give a value of type {}", variable.type_constraint)),
+                );
+                return false;
+            }
+        };
+        let value = if variable.sensitive {
+            value.into_sensitive()
+        } else {
+            value
+        };
+        let symbol = Symbol::Variable(module.clone(), name.to_string());
+        self.store(symbol, value.clone());
+        let scope = self.scope(module, &config.folder);
+        let mut valid = true;
+        for validation in &variable.validations {
+            match evaluate(&validation.condition, &scope) {
+                Ok(result) if result.as_bool() == Some(true) || result.is_unknown() => {}
+                Ok(result) if result.as_bool() == Some(false) => {
+                    let message = evaluate(&validation.error_message, &scope)
+                        .ok()
+                        .filter(|message| !message.deep_sensitive())
+                        .and_then(|message| message.to_plain_string())
+                        .unwrap_or_else(|| "the value is not valid".to_string());
+                    let mut diagnostic = Diagnostic::error(
+                        Code::VariableValidation,
+                        format!("invalid value for variable `{name}`: {message}"),
+                    )
+                    .with_optional_label(validation.condition.span(), "this condition is false")
+                    .with_help("give a value that satisfies the condition");
+                    if let Some(input) = module.is_root().then(|| self.inputs.get(name)).flatten() {
+                        diagnostic = diagnostic
+                            .with_optional_label(input.span.clone(), "the value given")
+                            .with_note(format!("the value came from {}", input.origin));
+                    }
+                    self.report(diagnostic);
+                    valid = false;
+                }
+                Ok(result) => {
+                    self.report(
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!(
+                                "a validation condition must be true or false, got a {}",
+                                result.type_name()
+                            ),
+                        )
+                        .with_optional_label(validation.condition.span(), "not a bool")
+                        .with_help("write a comparison, such as length(var.x) > 0"),
+                    );
+                    valid = false;
+                }
+                Err(diagnostic) => {
+                    self.report(diagnostic);
+                    valid = false;
+                }
+            }
+        }
+        valid
+    }
+
+    fn evaluate_output(&self, module: &ModulePath, name: &str, state: &State, plan: &Mutex<Plan>) -> bool {
+        let Some(config) = self.module_at(module) else {
+            return false;
+        };
+        let Some(output) = config.outputs.get(name) else {
+            return false;
+        };
+        let value = match evaluate(&output.value, &self.scope(module, &config.folder)) {
+            Ok(value) => value,
+            Err(diagnostic) => {
+                self.report(diagnostic);
+                return false;
+            }
+        };
+        if module.is_root() && value.deep_sensitive() && !output.sensitive {
+            self.report(
+                Diagnostic::error(
+                    Code::HardcodedSecret,
+                    format!("output `{name}` would show a sensitive value"),
+                )
+                .with_optional_label(output.value.span(), "sensitive")
+                .with_help("add sensitive = true to the output; keyform then records it without its value"),
+            );
+            return false;
+        }
+        let value = if output.sensitive {
+            value.into_sensitive()
+        } else {
+            value
+        };
+        self.store(Symbol::Output(module.clone(), name.to_string()), value.clone());
+        if module.is_root() {
+            let recorded = OutputState {
+                sensitive: output.sensitive,
+                value: if output.sensitive || value.has_unknown() {
+                    None
+                } else {
+                    Some(value.to_json())
+                },
+            };
+            let mut plan = plan.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if state.outputs.get(name) != Some(&recorded) {
+                plan.outputs_changed = true;
+            }
+            plan.outputs.insert(name.to_string(), recorded);
+        }
+        true
+    }
+
+    /// Evaluates a provider block and configures the driver (once per run).
+    pub async fn configure_provider(&self, key: &str) -> bool {
+        if self
+            .configured
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(key)
+        {
+            return true;
+        }
+        let Some(provider) = self.providers.get(key).cloned() else {
+            return false;
+        };
+        let config: Option<&ProviderConfig> = self.root.providers.iter().find(|provider| provider.key() == key);
+        let mut attributes = serde_json::Map::new();
+        let mut secrets = BTreeMap::new();
+        let mut ok = true;
+        if let Some(config) = config {
+            let schema = provider.provider_schema();
+            let root = ModulePath::root();
+            let scope = self.scope(&root, &self.folder);
+            for attribute in config.body.attributes.values() {
+                let Some(attribute_schema) = schema.iter().find(|candidate| candidate.name == attribute.name) else {
+                    let names: Vec<&str> = schema.iter().map(|candidate| candidate.name).collect();
+                    let help = match did_you_mean(&attribute.name, names.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!("provider \"{}\" takes: {}", provider.name(), names.join(", ")),
+                    };
+                    self.report(
+                        Diagnostic::error(
+                            Code::UnknownAttribute,
+                            format!("provider \"{}\" has no attribute `{}`", provider.name(), attribute.name),
+                        )
+                        .with_optional_label(attribute.name_span.clone(), "unknown attribute")
+                        .with_help(help),
+                    );
+                    ok = false;
+                    continue;
+                };
+                match evaluate(&attribute.value, &scope) {
+                    Ok(value) if attribute_schema.is_secret() => {
+                        if let Some(text) = value.to_plain_string() {
+                            secrets.insert(attribute.name.clone(), crate::secret::SensitiveString::new(text));
+                        }
+                    }
+                    Ok(value) => match super::desired::convert(&value, attribute_schema.attribute_type) {
+                        Ok(json) => {
+                            attributes.insert(attribute.name.clone(), json);
+                        }
+                        Err(wanted) => {
+                            self.report(
+                                Diagnostic::error(Code::TypeMismatch, format!("`{}` must be {wanted}", attribute.name))
+                                    .with_optional_label(
+                                        attribute.value.span(),
+                                        format!("this is a {}", value.type_name()),
+                                    )
+                                    .with_help(attribute_schema.description),
+                            );
+                            ok = false;
+                        }
+                    },
+                    Err(diagnostic) => {
+                        self.report(diagnostic);
+                        ok = false;
+                    }
+                }
+            }
+        }
+        if !ok {
+            return false;
+        }
+        let request = ConfigureRequest {
+            folder: self.folder.clone(),
+            attributes,
+            secrets,
+        };
+        let result = {
+            let _permit = self.permit().await;
+            provider.configure(request).await
+        };
+        match result {
+            Ok(()) => {
+                self.configured
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(key.to_string());
+                true
+            }
+            Err(error) => {
+                let mut diagnostic =
+                    self.provider_diagnostic(key, "configure", &error, config.and_then(|config| config.span.clone()));
+                if diagnostic.code == Code::ProviderError {
+                    diagnostic.code = Code::ProviderConfig;
+                }
+                self.report(diagnostic);
+                false
+            }
+        }
+    }
+
+    /// The resource config and schema behind an address (with diagnostics for unknown types).
+    pub fn resource_config(
+        &self,
+        address: &ResourceAddress,
+    ) -> Option<(&ModuleConfig, &ResourceConfig, &ResourceSchema)> {
+        let module = self.module_at(&address.module)?;
+        let local = ResourceAddress {
+            module: ModulePath::root(),
+            ..address.clone()
+        };
+        let resource = module.resources.get(&local)?;
+        match self.schemas.get(&resource.resource_type) {
+            Some(schema) => Some((module, resource, schema)),
+            None => {
+                if self.providers.contains_key(&resource.provider_key()) {
+                    let known: Vec<&str> = self.schemas.keys().map(String::as_str).collect();
+                    let help = match did_you_mean(&resource.resource_type, known.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => {
+                            let mut known = known;
+                            known.sort_unstable();
+                            format!("the known types are: {}", known.join(", "))
+                        }
+                    };
+                    let what = if resource.mode == ResourceMode::Data {
+                        "data source"
+                    } else {
+                        "resource type"
+                    };
+                    self.report(
+                        Diagnostic::error(
+                            Code::UnknownResourceType,
+                            format!("unknown {what} `{}`", resource.resource_type),
+                        )
+                        .with_optional_label(resource.span.clone(), "no provider offers this type")
+                        .with_help(help),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// Expands count / for_each into instance keys with their `each` values.
+    pub fn expand(
+        &self,
+        module_path: &ModulePath,
+        module: &ModuleConfig,
+        resource: &ResourceConfig,
+    ) -> Result<Vec<Instance>, Diagnostic> {
+        let scope = self.scope(module_path, &module.folder);
+        if let Some(count) = &resource.count {
+            let value = evaluate(count, &scope)?;
+            if value.is_unknown() {
+                return Err(unknown_meta(count, "count"));
+            }
+            let number = value
+                .as_number()
+                .filter(|number| *number >= 0.0 && number.fract() == 0.0)
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        Code::InvalidMetaArgument,
+                        format!("count must be a whole number, got {}", value.render()),
+                    )
+                    .with_optional_label(count.span(), "not a whole number")
+                    .with_help("write count = 3, or an expression giving a whole number")
+                })?;
+            return Ok((0..number as u64)
+                .map(|index| (Some(InstanceKey::Index(index)), None))
+                .collect());
+        }
+        if let Some(for_each) = &resource.for_each {
+            let value = evaluate(for_each, &scope)?;
+            if value.has_unknown() {
+                return Err(unknown_meta(for_each, "for_each"));
+            }
+            if value.deep_sensitive() {
+                return Err(
+                    Diagnostic::error(Code::InvalidMetaArgument, "for_each cannot use a sensitive value")
+                        .with_optional_label(for_each.span(), "sensitive")
+                        .with_help("instance keys are shown in plans and written to state: use non-secret keys"),
+                );
+            }
+            return match &value.kind {
+                Kind::Map(entries) => Ok(entries
+                    .iter()
+                    .map(|(key, item)| {
+                        (
+                            Some(InstanceKey::Name(key.clone())),
+                            Some((Value::string(key.clone()), item.clone())),
+                        )
+                    })
+                    .collect()),
+                Kind::List(items) => items
+                    .iter()
+                    .map(|item| {
+                        item.as_str()
+                            .map(|key| {
+                                (
+                                    Some(InstanceKey::Name(key.to_string())),
+                                    Some((Value::string(key), Value::string(key))),
+                                )
+                            })
+                            .ok_or_else(|| {
+                                Diagnostic::error(Code::InvalidMetaArgument, "for_each over a list needs strings")
+                                    .with_optional_label(for_each.span(), "a list with a non-string")
+                                    .with_help("use toset([\"a\", \"b\"]) or a map")
+                            })
+                    })
+                    .collect(),
+                _ => Err(Diagnostic::error(
+                    Code::InvalidMetaArgument,
+                    format!("for_each needs a map or a set of strings, got a {}", value.type_name()),
+                )
+                .with_optional_label(for_each.span(), "not a map or set")
+                .with_help("write for_each = toset([\"a\", \"b\"]) or for_each = { a = 1 }")),
+            };
+        }
+        Ok(vec![(None, None)])
+    }
+
+    /// Evaluates one instance's body.
+    pub fn desired(
+        &self,
+        module_path: &ModulePath,
+        module: &ModuleConfig,
+        resource: &ResourceConfig,
+        schema: &ResourceSchema,
+        key: &Option<InstanceKey>,
+        each: Option<(Value, Value)>,
+    ) -> Result<DesiredInstance, Diagnostics> {
+        let mut scope = self.scope(module_path, &module.folder);
+        scope.each = each;
+        scope.count_index = match key {
+            Some(InstanceKey::Index(index)) if resource.count.is_some() => Some(*index),
+            _ => None,
+        };
+        evaluate_instance(resource, schema, &scope, &self.fingerprint_key)
+    }
+
+    fn selected(&self, address: &InstanceAddress) -> bool {
+        self.options.targets.is_empty() || self.options.targets.iter().any(|target| address.is_selected_by(target))
+    }
+
+    async fn plan_resource(&self, address: &ResourceAddress, state: &State, plan: &Mutex<Plan>) -> bool {
+        let Some((module, resource, schema)) = self.resource_config(address) else {
+            return false;
+        };
+        let instances = match self.expand(&address.module, module, resource) {
+            Ok(instances) => instances,
+            Err(diagnostic) => {
+                self.report(diagnostic);
+                return false;
+            }
+        };
+        let mut ok = true;
+        let mut planned = Vec::new();
+        for (key, each) in instances {
+            let instance = address.instance(key.clone());
+            match self.desired(&address.module, module, resource, schema, &key, each) {
+                Ok(desired) => planned.push((instance, desired)),
+                Err(diagnostics) => {
+                    self.report_all(diagnostics);
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return false;
+        }
+        let import_ids = self.import_ids(address);
+        let futures = planned.into_iter().map(|(instance, desired)| {
+            let import_id = import_ids.get(&instance.to_string()).cloned();
+            self.plan_instance(instance, resource, schema, desired, state, import_id)
+        });
+        let results = futures::future::join_all(futures).await;
+        let mut values: Vec<(Option<InstanceKey>, Value)> = Vec::new();
+        let mut changes = Vec::new();
+        for result in results {
+            match result {
+                Ok(change) => {
+                    values.push((change.address.key.clone(), planned_value(&change, schema)));
+                    changes.push(change);
+                }
+                Err(diagnostic) => {
+                    self.report(diagnostic);
+                    ok = false;
+                }
+            }
+        }
+        self.store(Symbol::Resource(address.clone()), collect_instances(resource, values));
+        let mut plan = plan.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        plan.refreshed += changes.iter().filter(|change| change.prior.is_some()).count();
+        plan.changes.extend(changes);
+        ok
+    }
+
+    fn import_ids(&self, address: &ResourceAddress) -> HashMap<String, String> {
+        let mut ids = HashMap::new();
+        if !address.module.is_root() {
+            return ids;
+        }
+        let root = ModulePath::root();
+        for import in &self.root.imports {
+            let Ok(target) = parse_instance_address(&import.to) else {
+                continue;
+            };
+            if target.resource != *address {
+                continue;
+            }
+            match evaluate(&import.id, &self.scope(&root, &self.folder)) {
+                Ok(value) => match value.to_plain_string() {
+                    Some(id) if !value.deep_sensitive() => {
+                        ids.insert(import.to.clone(), id);
+                    }
+                    _ => self.report(
+                        Diagnostic::error(Code::TypeMismatch, "an import id must be a plain string")
+                            .with_optional_label(import.id.span(), "not a plain string")
+                            .with_help("write the provider's id of the object, such as the secret's name"),
+                    ),
+                },
+                Err(diagnostic) => self.report(diagnostic),
+            }
+        }
+        ids
+    }
+
+    /// Refreshes one instance and computes its change.
+    async fn plan_instance(
+        &self,
+        address: InstanceAddress,
+        resource: &ResourceConfig,
+        schema: &ResourceSchema,
+        desired: DesiredInstance,
+        state: &State,
+        import_id: Option<String>,
+    ) -> Result<InstanceChange, Diagnostic> {
+        let key = address.to_string();
+        let provider_key = resource.provider_key();
+        let provider =
+            self.providers.get(&provider_key).cloned().ok_or_else(|| {
+                Diagnostic::error(Code::UnknownProvider, format!("{key}: no provider {provider_key}"))
+            })?;
+        let mut change = InstanceChange {
+            address: address.clone(),
+            resource_type: resource.resource_type.clone(),
+            provider: provider_key.clone(),
+            action: Action::NoOp,
+            rotate: false,
+            changes: Vec::new(),
+            drift: Vec::new(),
+            notes: Vec::new(),
+            irreversible: None,
+            desired: None,
+            prior: state.resources.get(&key).cloned(),
+            live: None,
+            import_id: None,
+            adopted: false,
+            create_before_destroy: resource.lifecycle.create_before_destroy,
+            dependencies: Vec::new(),
+        };
+        if !self.selected(&address) {
+            change.desired = Some(desired);
+            return Ok(change);
+        }
+        let span = resource.span.clone();
+        let fail =
+            |operation: &str, error: ProviderError| self.provider_diagnostic(&key, operation, &error, span.clone());
+        // Refresh what state records.
+        if let Some(prior) = &change.prior {
+            let _permit = self.permit().await;
+            let read = provider
+                .read(ReadRequest {
+                    resource_type: resource.resource_type.clone(),
+                    id: prior.id.clone(),
+                    prior: prior.attributes.clone(),
+                })
+                .await;
+            change.live = read.map_err(|error| fail("refresh", error))?;
+            if change.live.is_none() {
+                change.drift.push(AttributeChange {
+                    name: "(object)".into(),
+                    before: "exists".into(),
+                    after: "deleted outside keyform".into(),
+                    forces_replacement: false,
+                });
+            }
+        } else if let Some(pending) = state.pending_creates.get(&key) {
+            // A create was interrupted: find what it made by its token.
+            let _permit = self.permit().await;
+            let found = provider
+                .find_by_token(FindRequest {
+                    resource_type: resource.resource_type.clone(),
+                    token: pending.token.clone(),
+                    attributes: desired.attributes.clone(),
+                })
+                .await
+                .map_err(|error| fail("recovery lookup", error))?;
+            if let Some(live) = found {
+                change.prior = Some(state_from_live(
+                    &key,
+                    &resource.resource_type,
+                    &provider_key,
+                    &live,
+                    &BTreeMap::new(),
+                    Some(pending.token.clone()),
+                ));
+                change
+                    .notes
+                    .push("found again after an interrupted create; adopted, not created twice".into());
+                change.adopted = true;
+                change.live = Some(live);
+            }
+        } else if let Some(id) = &import_id {
+            let _permit = self.permit().await;
+            let found = provider
+                .import(ImportRequest {
+                    resource_type: resource.resource_type.clone(),
+                    id: id.clone(),
+                })
+                .await
+                .map_err(|error| fail("import", error))?;
+            let Some(live) = found else {
+                return Err(Diagnostic::error(
+                    Code::ProviderError,
+                    format!("{key}: there is no object with id `{id}` to import"),
+                )
+                .with_optional_label(span.clone(), "import target")
+                .with_help("check the id in the import block"));
+            };
+            change.import_id = Some(id.clone());
+            change.live = Some(live);
+        }
+        decide(
+            &mut change,
+            schema,
+            &desired,
+            &resource.lifecycle.ignore_changes,
+            self.options.replace.iter().any(|target| address.is_selected_by(target)),
+        );
+        change.desired = Some(desired);
+        Ok(change)
+    }
+
+    /// Runs the plan walk and adds deletions of what state has but the configuration no longer declares.
+    pub async fn plan(&self, state: &State) -> Result<Plan, Diagnostics> {
+        let plan = Mutex::new(Plan {
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+            ..Plan::default()
+        });
+        let moves = self.plan_moves(state);
+        let moved_state = apply_moves(state, &moves);
+        let state = &moved_state;
+        let outcome = walk(&self.graph, |node| self.plan_node(node, state, &plan)).await;
+        let mut diagnostics = self.take_diagnostics();
+        if !outcome.failed.is_empty() && !diagnostics.has_errors() {
+            diagnostics.push(Diagnostic::error(
+                Code::InvalidExpression,
+                format!(
+                    "could not evaluate: {}",
+                    outcome
+                        .failed
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        let mut plan = plan.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        plan.moves = moves;
+        let declared: HashSet<String> = plan.changes.iter().map(|change| change.address.to_string()).collect();
+        for (address, prior) in &state.resources {
+            if declared.contains(address) {
+                continue;
+            }
+            let Ok(instance) = parse_instance_address(address) else {
+                continue;
+            };
+            if !self.selected(&instance) {
+                continue;
+            }
+            plan.changes.push(orphan_change(instance, prior));
+        }
+        if self.options.destroy {
+            for change in &mut plan.changes {
+                if change.prior.is_some() && self.selected(&change.address) {
+                    change.action = Action::Delete;
+                    change.rotate = false;
+                    change.changes.clear();
+                } else {
+                    change.action = Action::NoOp;
+                }
+            }
+        }
+        for change in &mut plan.changes {
+            annotate_deletion(change, &self.schemas, &self.root);
+        }
+        let protected: Vec<Diagnostic> = plan
+            .changes
+            .iter()
+            .filter(|change| matches!(change.action, Action::Delete | Action::Replace))
+            .filter_map(|change| self.prevent_destroy(change))
+            .collect();
+        if !protected.is_empty() {
+            return Err(protected.into_iter().collect());
+        }
+        for change in &plan.changes {
+            if change.rotate || change.action == Action::Rotate {
+                continue;
+            }
+            if let (Some(desired), Some(rotation)) = (
+                &change.desired,
+                change.desired.as_ref().and_then(|desired| desired.rotation),
+            ) && rotation_due(change, rotation.every)
+                && !desired.secrets.is_empty()
+                && desired.secrets.keys().all(|name| !desired.is_generated(name))
+            {
+                plan.warnings.push(format!("{}: rotation is due, but its value comes from a source keyform cannot renew; change the source to rotate it", change.address));
+            }
+        }
+        plan.changes.sort_by(|left, right| left.address.cmp(&right.address));
+        Ok(plan)
+    }
+
+    fn prevent_destroy(&self, change: &InstanceChange) -> Option<Diagnostic> {
+        let (_, resource, _) = self.resource_config(&change.address.resource)?;
+        resource.lifecycle.prevent_destroy.then(|| {
+            Diagnostic::error(
+                Code::PreventDestroy,
+                format!(
+                    "{} has lifecycle.prevent_destroy, but the plan would {}",
+                    change.address,
+                    change.action.words()
+                ),
+            )
+            .with_optional_label(resource.span.clone(), "protected resource")
+            .with_help("remove prevent_destroy first if destroying it is really intended")
+        })
+    }
+
+    /// The `moved` blocks that apply to this state, as (from, to) instance addresses.
+    fn plan_moves(&self, state: &State) -> Vec<(String, String)> {
+        let mut moves = Vec::new();
+        for moved in &self.root.moved {
+            let (Ok(from), Ok(to)) = (parse_instance_address(&moved.from), parse_instance_address(&moved.to)) else {
+                continue;
+            };
+            for address in state.resources.keys() {
+                let Ok(instance) = parse_instance_address(address) else {
+                    continue;
+                };
+                if from.key.is_none() && to.key.is_none() && instance.resource == from.resource {
+                    let target = to.resource.instance(instance.key.clone()).to_string();
+                    if !state.resources.contains_key(&target) {
+                        moves.push((address.clone(), target));
+                    }
+                } else if instance == from && !state.resources.contains_key(&moved.to) {
+                    moves.push((address.clone(), to.to_string()));
+                }
+            }
+        }
+        moves
+    }
+}
+
+fn unreachable_permit() -> tokio::sync::SemaphorePermit<'static> {
+    // The semaphore is never closed; this path cannot run.
+    std::process::abort()
+}
+
+fn unknown_meta(expr: &Expr, what: &str) -> Diagnostic {
+    Diagnostic::error(Code::InvalidMetaArgument, format!("{what} depends on values known only after apply"))
+        .with_optional_label(expr.span(), "known only after apply")
+        .with_help(format!("{what} must be known when planning: use values from variables or locals, or apply the resources it depends on first with --target"))
+}
+
+fn first_resource_of(root: &ModuleConfig, provider: &str) -> Option<crate::diag::Span> {
+    root.resources
+        .values()
+        .find(|resource| resource.provider_name() == provider)
+        .and_then(|resource| resource.span.clone())
+}
+
+/// Adds every env/file source an expression (and the locals and variables it uses) draws on.
+fn collect_taint(expr: &Expr, module: &ModuleConfig, taint: &mut Taint, seen: &mut HashSet<String>) {
+    use crate::config::references::{Reference, references};
+    use hcl_edit::expr::Expression;
+    use hcl_edit::visit::{Visit, visit_expr};
+    struct Sources<'a> {
+        module: &'a ModuleConfig,
+        taint: &'a mut Taint,
+    }
+    impl Visit for Sources<'_> {
+        fn visit_expr(&mut self, expression: &Expression) {
+            if let Expression::FuncCall(call) = expression
+                && let Some(argument) = call.args.iter().next()
+                && let Some(text) = crate::config::load::literal_string(argument)
+            {
+                match call.name.name.value().as_str() {
+                    "env" => {
+                        self.taint.environment.insert(text);
+                    }
+                    "file" => {
+                        self.taint.files.insert(normalize(&self.module.folder.join(text)));
+                    }
+                    _ => {}
+                }
+            }
+            visit_expr(self, expression);
+        }
+    }
+    Sources { module, taint }.visit_expr(&expr.expression);
+    for found in references(expr) {
+        if let Reference::Local(name) = &found.reference
+            && seen.insert(name.clone())
+            && let Some(local) = module.locals.get(name)
+        {
+            collect_taint(&local.value, module, taint, seen);
+        }
+    }
+}
+
+/// Converts a value to a variable's type constraint.
+pub fn convert_type(value: &Value, constraint: &TypeConstraint) -> Result<Value, String> {
+    if value.is_unknown() || value.is_null() {
+        return Ok(value.clone());
+    }
+    let keep = |kind: Kind| Value { kind, ..value.clone() };
+    match constraint {
+        TypeConstraint::Any => Ok(value.clone()),
+        TypeConstraint::String => value
+            .to_plain_string()
+            .map(|text| keep(Kind::String(text)))
+            .ok_or_else(|| format!("got a {}", value.type_name())),
+        TypeConstraint::Number => match &value.kind {
+            Kind::Number(_) => Ok(value.clone()),
+            Kind::String(text) => text
+                .trim()
+                .parse()
+                .map(|number| keep(Kind::Number(number)))
+                .map_err(|_| "got a string that is not a number".to_string()),
+            _ => Err(format!("got a {}", value.type_name())),
+        },
+        TypeConstraint::Bool => match &value.kind {
+            Kind::Bool(_) => Ok(value.clone()),
+            Kind::String(text) if text == "true" || text == "false" => Ok(keep(Kind::Bool(text == "true"))),
+            _ => Err(format!("got a {}", value.type_name())),
+        },
+        TypeConstraint::List(inner) | TypeConstraint::Set(inner) => match &value.kind {
+            Kind::List(items) => {
+                let mut converted = items
+                    .iter()
+                    .map(|item| convert_type(item, inner))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if matches!(constraint, TypeConstraint::Set(_)) {
+                    let mut seen = Vec::new();
+                    converted.retain(|item| {
+                        let json = item.to_json();
+                        if seen.contains(&json) {
+                            false
+                        } else {
+                            seen.push(json);
+                            true
+                        }
+                    });
+                }
+                Ok(keep(Kind::List(converted)))
+            }
+            _ => Err(format!("got a {}", value.type_name())),
+        },
+        TypeConstraint::Map(inner) => match &value.kind {
+            Kind::Map(entries) => {
+                let converted = entries
+                    .iter()
+                    .map(|(key, item)| convert_type(item, inner).map(|item| (key.clone(), item)))
+                    .collect::<Result<IndexMap<_, _>, _>>()?;
+                Ok(keep(Kind::Map(converted)))
+            }
+            _ => Err(format!("got a {}", value.type_name())),
+        },
+        TypeConstraint::Object(fields) => match &value.kind {
+            Kind::Map(entries) => {
+                let mut converted = IndexMap::new();
+                for (name, field) in fields {
+                    let item = entries.get(name).cloned().unwrap_or_else(Value::null);
+                    converted.insert(
+                        name.clone(),
+                        convert_type(&item, field).map_err(|problem| format!("attribute `{name}`: {problem}"))?,
+                    );
+                }
+                Ok(keep(Kind::Map(converted)))
+            }
+            _ => Err(format!("got a {}", value.type_name())),
+        },
+    }
+}
+
+/// Builds the state record for a live object.
+pub fn state_from_live(
+    address: &str,
+    resource_type: &str,
+    provider: &str,
+    live: &LiveObject,
+    fingerprints: &BTreeMap<String, String>,
+    create_token: Option<String>,
+) -> ResourceState {
+    let mut secrets = BTreeMap::new();
+    for (attribute, fingerprint) in fingerprints {
+        secrets.insert(
+            attribute.clone(),
+            crate::state::SecretRecord {
+                fingerprint: fingerprint.clone(),
+                version_id: live.secret_versions.get(attribute).cloned(),
+            },
+        );
+    }
+    ResourceState {
+        address: address.to_string(),
+        resource_type: resource_type.to_string(),
+        provider: provider.to_string(),
+        id: live.id.clone(),
+        attributes: live.attributes.clone(),
+        secrets,
+        dependencies: Vec::new(),
+        last_rotated: live.last_rotated.clone(),
+        create_token,
+    }
+}
+
+/// A state with `moved` blocks applied.
+pub fn apply_moves(state: &State, moves: &[(String, String)]) -> State {
+    let mut moved = state.clone();
+    for (from, to) in moves {
+        if let Some(mut resource) = moved.resources.remove(from) {
+            resource.address = to.clone();
+            moved.resources.insert(to.clone(), resource);
+        }
+    }
+    moved
+}
+
+fn orphan_change(address: InstanceAddress, prior: &ResourceState) -> InstanceChange {
+    InstanceChange {
+        address,
+        resource_type: prior.resource_type.clone(),
+        provider: prior.provider.clone(),
+        action: Action::Delete,
+        rotate: false,
+        changes: Vec::new(),
+        drift: Vec::new(),
+        notes: vec!["no longer in the configuration".into()],
+        irreversible: None,
+        desired: None,
+        prior: Some(prior.clone()),
+        live: None,
+        import_id: None,
+        adopted: false,
+        create_before_destroy: false,
+        dependencies: prior.dependencies.clone(),
+    }
+}
+
+fn annotate_deletion(change: &mut InstanceChange, schemas: &HashMap<String, ResourceSchema>, _root: &ModuleConfig) {
+    if !matches!(change.action, Action::Delete | Action::Replace) {
+        return;
+    }
+    let recoverable = schemas
+        .get(&change.resource_type)
+        .is_some_and(|schema| schema.recoverable_deletion);
+    let window = change.prior.as_ref().and_then(|prior| {
+        prior
+            .attributes
+            .get("deletion_window_in_days")
+            .or_else(|| prior.attributes.get("recovery_window_in_days"))
+            .and_then(serde_json::Value::as_u64)
+    });
+    match (recoverable, window) {
+        (true, Some(0)) => change.irreversible = Some("deleted at once: the recovery window is 0 days".into()),
+        (true, Some(days)) => {
+            let when = std::time::SystemTime::now() + std::time::Duration::from_secs(days * 86_400);
+            let date = humantime::format_rfc3339_seconds(when).to_string();
+            change.irreversible = Some(format!(
+                "recoverable for {days} days; irreversible after {}",
+                &date[..10]
+            ));
+        }
+        (true, None) => change.irreversible = Some("recoverable for the provider's deletion window".into()),
+        (false, _) => change.irreversible = Some("irreversible".into()),
+    }
+}
+
+fn rotation_due(change: &InstanceChange, every: u64) -> bool {
+    let last = change
+        .live
+        .as_ref()
+        .and_then(|live| live.last_rotated.clone())
+        .or_else(|| change.prior.as_ref().and_then(|prior| prior.last_rotated.clone()));
+    let Some(last) = last.and_then(|text| humantime::parse_rfc3339(&text).ok()) else {
+        return false;
+    };
+    std::time::SystemTime::now()
+        .duration_since(last)
+        .is_ok_and(|elapsed| elapsed.as_secs() >= every)
+}
+
+fn render_json(value: Option<&serde_json::Value>) -> String {
+    match value {
+        None | Some(serde_json::Value::Null) => "null".into(),
+        Some(value) => Value::from_json(value).render(),
+    }
+}
+
+/// Decides the action of an instance from desired, prior state and live object.
+fn decide(
+    change: &mut InstanceChange,
+    schema: &ResourceSchema,
+    desired: &DesiredInstance,
+    ignore: &[String],
+    forced_replace: bool,
+) {
+    let ignored = |name: &str| ignore.iter().any(|ignored| ignored == "*" || ignored == name);
+    let Some(live) = change.live.clone() else {
+        change.action = Action::Create;
+        for (name, value) in &desired.attributes {
+            change.changes.push(AttributeChange {
+                name: name.clone(),
+                before: String::new(),
+                after: render_json(Some(value)),
+                forces_replacement: false,
+            });
+        }
+        for name in &desired.unknown {
+            change.changes.push(AttributeChange {
+                name: name.clone(),
+                before: String::new(),
+                after: "(known after apply)".into(),
+                forces_replacement: false,
+            });
+        }
+        for (name, value) in &desired.secrets {
+            change.changes.push(AttributeChange {
+                name: name.clone(),
+                before: String::new(),
+                after: value.render(),
+                forces_replacement: false,
+            });
+        }
+        return;
+    };
+    let mut replace_because = Vec::new();
+    for (name, value) in &desired.attributes {
+        if ignored(name) {
+            continue;
+        }
+        // Settings the provider does not report (a rotation schedule keyform runs) compare against state.
+        let before = live
+            .attributes
+            .get(name)
+            .or_else(|| change.prior.as_ref().and_then(|prior| prior.attributes.get(name)));
+        let same = before == Some(value) || (value.is_null() && before.is_none());
+        if same {
+            continue;
+        }
+        let forces = schema.attribute(name).is_some_and(|attribute| attribute.force_new);
+        if forces {
+            replace_because.push(name.clone());
+        }
+        change.changes.push(AttributeChange {
+            name: name.clone(),
+            before: render_json(before),
+            after: render_json(Some(value)),
+            forces_replacement: forces,
+        });
+    }
+    for name in &desired.unknown {
+        if !ignored(name) {
+            change.changes.push(AttributeChange {
+                name: name.clone(),
+                before: render_json(live.attributes.get(name)),
+                after: "(known after apply)".into(),
+                forces_replacement: false,
+            });
+        }
+    }
+    for name in desired.secrets.keys() {
+        if ignored(name) {
+            continue;
+        }
+        let recorded = change.prior.as_ref().and_then(|prior| prior.secrets.get(name));
+        let desired_fingerprint = desired.fingerprints.get(name);
+        let live_version = live.secret_versions.get(name);
+        match recorded {
+            _ if change.import_id.is_some() => change.changes.push(AttributeChange {
+                name: name.clone(),
+                before: "(imported value)".into(),
+                after: "(sensitive, will overwrite the imported value)".into(),
+                forces_replacement: false,
+            }),
+            None => change.changes.push(AttributeChange {
+                name: name.clone(),
+                before: "(unknown)".into(),
+                after: "(sensitive, changes)".into(),
+                forces_replacement: false,
+            }),
+            Some(record) => {
+                if record.version_id.is_some() && live_version != record.version_id.as_ref() {
+                    change.drift.push(AttributeChange {
+                        name: name.clone(),
+                        before: format!("version {}", record.version_id.clone().unwrap_or_default()),
+                        after: format!(
+                            "version {} (written outside keyform)",
+                            live_version.cloned().unwrap_or_else(|| "none".into())
+                        ),
+                        forces_replacement: false,
+                    });
+                    change.changes.push(AttributeChange {
+                        name: name.clone(),
+                        before: "(sensitive)".into(),
+                        after: "(sensitive, restores the configured value)".into(),
+                        forces_replacement: false,
+                    });
+                } else if desired_fingerprint != Some(&record.fingerprint) {
+                    change.changes.push(AttributeChange {
+                        name: name.clone(),
+                        before: "(sensitive)".into(),
+                        after: "(sensitive, changes)".into(),
+                        forces_replacement: false,
+                    });
+                }
+            }
+        }
+    }
+    let pending = matches!(live.status, LiveStatus::PendingDeletion { .. });
+    change.action = if change.import_id.is_some() {
+        Action::Import
+    } else if forced_replace || !replace_because.is_empty() {
+        if forced_replace {
+            change.notes.push("replacement requested with --replace".into());
+        } else {
+            change
+                .notes
+                .push(format!("{} forces replacement", replace_because.join(", ")));
+        }
+        Action::Replace
+    } else if pending {
+        change
+            .notes
+            .push("found pending deletion: it will be restored, not recreated".into());
+        Action::Recover
+    } else if !change.changes.is_empty() {
+        Action::Update
+    } else {
+        Action::NoOp
+    };
+    if let Some(rotation) = desired.rotation
+        && matches!(change.action, Action::NoOp | Action::Update | Action::Recover)
+        && rotation_due(change, rotation.every)
+        && (desired.secrets.is_empty() || desired.secrets.keys().any(|name| desired.is_generated(name)))
+    {
+        let last = live.last_rotated.clone().unwrap_or_default();
+        change.notes.push(format!(
+            "rotation due (last rotated {}, every {})",
+            last.get(..10).unwrap_or(&last),
+            crate::config::duration::format_duration(rotation.every)
+        ));
+        if change.action == Action::NoOp {
+            change.action = Action::Rotate;
+        } else {
+            change.rotate = true;
+        }
+    }
+}
+
+/// The value other expressions see for a planned instance.
+fn planned_value(change: &InstanceChange, schema: &ResourceSchema) -> Value {
+    let mut entries = IndexMap::new();
+    let creating = matches!(change.action, Action::Create | Action::Replace);
+    for attribute in &schema.attributes {
+        let known = if creating {
+            None
+        } else {
+            change
+                .live
+                .as_ref()
+                .and_then(|live| live.attributes.get(attribute.name))
+        };
+        let desired = change
+            .desired
+            .as_ref()
+            .and_then(|desired| desired.attributes.get(attribute.name));
+        let value = if attribute.is_secret() {
+            Value::unknown().into_sensitive()
+        } else if let Some(desired) = desired {
+            Value::from_json(desired)
+        } else if change
+            .desired
+            .as_ref()
+            .is_some_and(|desired| desired.unknown.iter().any(|name| name == attribute.name))
+        {
+            Value::unknown()
+        } else if let Some(known) =
+            known.filter(|_| !attribute.computed || !matches!(change.action, Action::Rotate) || attribute.name == "id")
+        {
+            Value::from_json(known)
+        } else if attribute.computed {
+            Value::unknown()
+        } else {
+            Value::null()
+        };
+        entries.insert(attribute.name.to_string(), value);
+    }
+    Value::map(entries)
+}
+
+/// The value of a resource as a whole: an object, a list (count) or a map (for_each).
+pub fn collect_instances(resource: &ResourceConfig, mut values: Vec<(Option<InstanceKey>, Value)>) -> Value {
+    values.sort_by(|left, right| left.0.cmp(&right.0));
+    if resource.count.is_some() {
+        Value::list(values.into_iter().map(|(_, value)| value).collect())
+    } else if resource.for_each.is_some() {
+        Value::map(
+            values
+                .into_iter()
+                .filter_map(|(key, value)| match key {
+                    Some(InstanceKey::Name(name)) => Some((name, value)),
+                    _ => None,
+                })
+                .collect(),
+        )
+    } else {
+        values
+            .into_iter()
+            .next()
+            .map(|(_, value)| value)
+            .unwrap_or_else(Value::unknown)
+    }
+}
+
+/// Lets the apply walk build a change's provider key without the engine.
+pub fn instance_provider_key(resource: &ResourceConfig) -> String {
+    match &resource.provider {
+        Some((name, alias)) => provider_key(name, alias.as_deref()),
+        None => provider_key(resource.provider_name(), None),
+    }
+}
+
+impl Engine {
+    /// Evaluates every node without contacting a provider (for `validate`).
+    pub async fn validate(&self) -> Diagnostics {
+        let plan = Mutex::new(Plan::default());
+        let state = State::default();
+        let outcome = walk(&self.graph, |node| {
+            let plan = &plan;
+            let state = &state;
+            async move {
+                match &node {
+                    Node::Provider(_) => true,
+                    Node::Resource(address) => self.validate_resource(address),
+                    _ => self.plan_node(node, state, plan).await,
+                }
+            }
+        })
+        .await;
+        let _ = outcome;
+        self.take_diagnostics()
+    }
+
+    fn validate_resource(&self, address: &ResourceAddress) -> bool {
+        let Some((module, resource, schema)) = self.resource_config(address) else {
+            return false;
+        };
+        let instances = match self.expand(&address.module, module, resource) {
+            Ok(instances) => instances,
+            Err(diagnostic) => {
+                self.report(diagnostic);
+                return false;
+            }
+        };
+        let mut ok = true;
+        let mut values = Vec::new();
+        for (key, each) in instances {
+            match self.desired(&address.module, module, resource, schema, &key, each) {
+                Ok(desired) => {
+                    let change = InstanceChange {
+                        address: address.instance(key.clone()),
+                        resource_type: resource.resource_type.clone(),
+                        provider: resource.provider_key(),
+                        action: Action::Create,
+                        rotate: false,
+                        changes: Vec::new(),
+                        drift: Vec::new(),
+                        notes: Vec::new(),
+                        irreversible: None,
+                        desired: Some(desired),
+                        prior: None,
+                        live: None,
+                        import_id: None,
+                        adopted: false,
+                        create_before_destroy: false,
+                        dependencies: Vec::new(),
+                    };
+                    values.push((key, planned_value(&change, schema)));
+                }
+                Err(diagnostics) => {
+                    self.report_all(diagnostics);
+                    ok = false;
+                }
+            }
+        }
+        self.store(Symbol::Resource(address.clone()), collect_instances(resource, values));
+        ok
+    }
+}

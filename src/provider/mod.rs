@@ -1,0 +1,167 @@
+//! The provider interface: what a driver offers and how the core calls it.
+//!
+//! Requests and responses are plain structs; a driver returns a
+//! [`ProviderError`] with its own code and message, and the core turns it into
+//! a diagnostic naming the resource address. **Secret material crosses this
+//! boundary only as [`SensitiveString`]; [`LiveObject`] holds no secret
+//! value, only version ids.** The core checks what a driver returns
+//! ([`check`]) before trusting it.
+
+pub mod check;
+
+pub mod schema;
+
+pub use schema::{AttributeSchema, AttributeType, BlockSchema, ResourceSchema};
+
+use crate::secret::SensitiveString;
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+/// Plain (non-secret) attributes as JSON.
+pub type Attributes = serde_json::Map<String, serde_json::Value>;
+
+/// Whether an object at a provider is usable or waiting to be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveStatus {
+    Active,
+    /// Scheduled for deletion; recoverable until the given RFC 3339 time.
+    PendingDeletion {
+        deletion_date: String,
+    },
+}
+
+/// What a provider reports of one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveObject {
+    pub id: String,
+    pub attributes: Attributes,
+    /// For each secret attribute, the provider's id of its current version.
+    pub secret_versions: BTreeMap<String, String>,
+    pub status: LiveStatus,
+    /// When the provider last rotated the object (RFC 3339), if it tracks that.
+    pub last_rotated: Option<String>,
+}
+
+/// A provider's failure, before the core adds the resource address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ProviderError {
+    /// The provider's own error code (`NotFound`, `AccessDenied`, `KF_LOCAL_STORE`...).
+    pub code: String,
+    pub message: String,
+    pub help: Option<String>,
+    /// True when retrying the same call may succeed.
+    pub retryable: bool,
+}
+
+impl ProviderError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ProviderError {
+            code: code.into(),
+            message: message.into(),
+            help: None,
+            retryable: false,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// `configure`: the evaluated provider block.
+#[derive(Debug, Clone)]
+pub struct ConfigureRequest {
+    /// The configuration folder (for relative paths such as a local store).
+    pub folder: std::path::PathBuf,
+    pub attributes: Attributes,
+    /// Sensitive provider settings (tokens, client secrets).
+    pub secrets: BTreeMap<String, SensitiveString>,
+}
+
+/// `read`: refresh one object.
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    pub resource_type: String,
+    pub id: String,
+    /// What state last recorded, for providers that need more than the id.
+    pub prior: Attributes,
+}
+
+/// What `apply` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyAction {
+    /// Create; the token makes the call idempotent and lets `find_by_token` adopt the object after a crash.
+    Create {
+        token: String,
+    },
+    Update,
+    /// Delete recoverably (scheduled deletion, soft delete) unless `purge`.
+    Delete {
+        purge: bool,
+    },
+    /// Restore an object that is pending deletion, then update it.
+    Recover,
+    /// Make a new version of the object's key or secret material.
+    Rotate,
+}
+
+/// `apply`: make one change.
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    pub resource_type: String,
+    pub action: ApplyAction,
+    /// The object's id (None for a create).
+    pub id: Option<String>,
+    /// Desired plain attributes (for delete: the prior ones).
+    pub attributes: Attributes,
+    /// Secret values to write: only those that are new or changed.
+    pub secrets: BTreeMap<String, SensitiveString>,
+    /// Plain attributes whose change the provider must act on (for an update).
+    pub changed: Vec<String>,
+}
+
+/// `import`: adopt an existing object by its provider id.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub resource_type: String,
+    pub id: String,
+}
+
+/// `find_by_token`: after a crash, find what a create with this token made.
+#[derive(Debug, Clone)]
+pub struct FindRequest {
+    pub resource_type: String,
+    pub token: String,
+    /// The desired attributes of the create (some providers look up by name).
+    pub attributes: Attributes,
+}
+
+/// `read_secret`: the current value of one secret attribute, only on a user's explicit request.
+#[derive(Debug, Clone)]
+pub struct ReadSecretRequest {
+    pub resource_type: String,
+    pub id: String,
+    pub attribute: String,
+}
+
+/// A driver. One instance serves one provider configuration.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The provider's name (`local`, `aws`...).
+    fn name(&self) -> &str;
+    /// The resource types it offers.
+    fn schema(&self) -> Vec<ResourceSchema>;
+    /// The provider block's own attributes.
+    fn provider_schema(&self) -> Vec<AttributeSchema>;
+    async fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError>;
+    /// Ok(None) when the object no longer exists.
+    async fn read(&self, request: ReadRequest) -> Result<Option<LiveObject>, ProviderError>;
+    async fn apply(&self, request: ApplyRequest) -> Result<Option<LiveObject>, ProviderError>;
+    async fn import(&self, request: ImportRequest) -> Result<Option<LiveObject>, ProviderError>;
+    async fn find_by_token(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError>;
+    /// Ids of every object of a type (for finding unmanaged objects).
+    async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError>;
+    async fn read_secret(&self, request: ReadSecretRequest) -> Result<SensitiveString, ProviderError>;
+}

@@ -1,0 +1,95 @@
+//! What a provider declares about its resource types: attributes, their
+//! types, which are sensitive, which force replacement, nested blocks.
+
+/// An attribute's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeType {
+    String,
+    Number,
+    Bool,
+    /// Seconds; written as a number or a duration string (`"90d"`, `"PT1H"`).
+    Duration,
+    ListOfStrings,
+    MapOfStrings,
+    /// Secret material from a value source.
+    Secret,
+}
+
+/// One attribute of a resource or block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeSchema {
+    pub name: &'static str,
+    pub attribute_type: AttributeType,
+    pub required: bool,
+    /// Set by the provider (an id, an ARN); read-only in configuration.
+    pub computed: bool,
+    /// Changing it replaces the object.
+    pub force_new: bool,
+    pub description: &'static str,
+}
+
+impl AttributeSchema {
+    pub const fn new(name: &'static str, attribute_type: AttributeType, description: &'static str) -> Self {
+        AttributeSchema {
+            name,
+            attribute_type,
+            required: false,
+            computed: false,
+            force_new: false,
+            description,
+        }
+    }
+
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub const fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+
+    pub const fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+
+    pub fn is_secret(&self) -> bool {
+        self.attribute_type == AttributeType::Secret
+    }
+}
+
+/// A nested block that may appear at most once (`rotation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockSchema {
+    pub name: &'static str,
+    pub attributes: Vec<AttributeSchema>,
+    pub description: &'static str,
+}
+
+/// A resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceSchema {
+    pub type_name: &'static str,
+    pub description: &'static str,
+    pub attributes: Vec<AttributeSchema>,
+    pub blocks: Vec<BlockSchema>,
+    /// Deleting it is recoverable for this many days by default (None: deletion is final).
+    pub recoverable_deletion: bool,
+}
+
+impl ResourceSchema {
+    pub fn attribute(&self, name: &str) -> Option<&AttributeSchema> {
+        self.attributes.iter().find(|attribute| attribute.name == name)
+    }
+
+    pub fn block(&self, name: &str) -> Option<&BlockSchema> {
+        self.blocks.iter().find(|block| block.name == name)
+    }
+
+    /// Names of the secret attributes.
+    pub fn secret_attributes(&self) -> impl Iterator<Item = &AttributeSchema> {
+        self.attributes.iter().filter(|attribute| attribute.is_secret())
+    }
+}

@@ -1,0 +1,19 @@
+//! The drivers, and the one registry that knows them by name.
+//!
+//! **The core names no provider anywhere but in [`registry`].**
+
+pub mod local;
+
+use crate::provider::Provider;
+use std::sync::Arc;
+
+/// Every provider name this build knows.
+pub const PROVIDER_NAMES: &[&str] = &["local"];
+
+/// A fresh, unconfigured driver for a provider name.
+pub fn registry(name: &str) -> Option<Arc<dyn Provider>> {
+    match name {
+        "local" => Some(Arc::new(local::LocalProvider::new())),
+        _ => None,
+    }
+}
