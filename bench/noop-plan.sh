@@ -17,10 +17,10 @@ while [ $# -gt 0 ]; do
 done
 if [ "$profile" = release ]; then
   cargo build --release --quiet
-  binary="$PWD/target/release/keyform"
+  binary="${CARGO_TARGET_DIR:-$PWD/target}/release/keyform"
 else
   cargo build --quiet
-  binary="$PWD/target/debug/keyform"
+  binary="${CARGO_TARGET_DIR:-$PWD/target}/debug/keyform"
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

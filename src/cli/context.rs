@@ -9,6 +9,7 @@ use crate::config::model::ModuleConfig;
 use crate::config::variables::{VariableArguments, collect_inputs};
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceMap};
 use crate::graph::build_graph;
+use crate::plan::checks::check_configuration;
 use crate::plan::engine::{Engine, PlanOptions};
 use crate::secret::{FingerprintKey, KeyFileError, load_key};
 use std::path::{Path, PathBuf};
@@ -40,8 +41,8 @@ pub fn state_folder(folder: &Path, root: Option<&ModuleConfig>) -> PathBuf {
 /// The state folder without loading the configuration fully (for state commands).
 pub fn state_folder_quick(folder: &Path) -> PathBuf {
     let sources = SourceMap::new();
-    let root = load_configuration(folder, &sources).ok();
-    state_folder(folder, root.as_ref())
+    let (root, _) = load_configuration(folder, &sources);
+    state_folder(folder, Some(&root))
 }
 
 pub fn fingerprint_key(folder: &Path) -> Result<FingerprintKey, Diagnostic> {
@@ -75,25 +76,36 @@ pub fn addresses(texts: &[String], flag: &str) -> Result<Vec<InstanceAddress>, D
 }
 
 /// Loads the configuration and builds the engine.
-pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool) -> Result<Engine, Diagnostics> {
+/// How a command gets the fingerprint key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// The configuration's key: fingerprints are compared with state.
+    Configured,
+    /// A random key for this run only (`validate` compares nothing with state).
+    Ephemeral,
+}
+
+pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool, key_use: KeyUse) -> Result<Engine, Diagnostics> {
     let folder = configuration_folder();
     let mut diagnostics = Diagnostics::new();
-    let root = match load_configuration(&folder, sources) {
-        Ok(root) => Some(root),
-        Err(found) => {
-            diagnostics.extend(found);
-            None
-        }
-    };
+    let (root, found) = load_configuration(&folder, sources);
+    let loaded = !found.has_errors();
+    diagnostics.extend(found);
+    // Before anything can show a source line: mask secret literals, check names against the schemas.
+    diagnostics.extend(check_configuration(&root, sources));
+    let root = loaded.then_some(root);
     let targets = addresses(&run.targets, "--target")
         .map_err(|diagnostic| diagnostics.push(diagnostic))
         .ok();
     let replace = addresses(&run.replace, "--replace")
         .map_err(|diagnostic| diagnostics.push(diagnostic))
         .ok();
-    let key = fingerprint_key(&folder)
-        .map_err(|diagnostic| diagnostics.push(diagnostic))
-        .ok();
+    let key = match key_use {
+        KeyUse::Configured => fingerprint_key(&folder)
+            .map_err(|diagnostic| diagnostics.push(diagnostic))
+            .ok(),
+        KeyUse::Ephemeral => crate::secret::SecretKey::generate().ok().map(FingerprintKey::new),
+    };
     let Some(root) = root else { return Err(diagnostics) };
     let inputs = collect_inputs(
         &VariableArguments {
@@ -105,7 +117,12 @@ pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool) -> Result
     )
     .map_err(|found| diagnostics.extend(found))
     .ok();
-    let graph = build_graph(&root).map_err(|found| diagnostics.extend(found)).ok();
+    // A partly loaded configuration would report references to what did not load as undeclared.
+    let graph = if loaded {
+        build_graph(&root).map_err(|found| diagnostics.extend(found)).ok()
+    } else {
+        None
+    };
     let (Some(inputs), Some(graph), Some(key), Some(targets), Some(replace)) = (inputs, graph, key, targets, replace)
     else {
         return Err(diagnostics);

@@ -71,11 +71,18 @@ impl Printer {
         format!("\u{1b}[{code}m{line}\u{1b}[0m")
     }
 
-    /// Renders every diagnostic to stderr, then a summary line.
+    /// Renders every diagnostic to stderr, then a summary line. Identical diagnostics (one per
+    /// instance of a resource with `count`) are shown once.
     pub fn diagnostics(&self, diagnostics: &Diagnostics, sources: &SourceMap) {
-        let errors = diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).count();
-        let warnings = diagnostics.len() - errors;
+        let mut unique: Vec<&Diagnostic> = Vec::new();
         for diagnostic in diagnostics.iter() {
+            if !unique.contains(&diagnostic) {
+                unique.push(diagnostic);
+            }
+        }
+        let errors = unique.iter().filter(|diagnostic| diagnostic.is_error()).count();
+        let warnings = unique.len() - errors;
+        for diagnostic in &unique {
             self.err(&self.render(diagnostic, sources));
         }
         if errors > 0 {
@@ -93,25 +100,23 @@ impl Printer {
 
     /// One diagnostic as text.
     pub fn render(&self, diagnostic: &Diagnostic, sources: &SourceMap) -> String {
-        let theme = if self.color {
+        let mut theme = if self.color {
             GraphicalTheme::unicode()
         } else {
             GraphicalTheme::unicode_nocolor()
         };
+        // The header is `error[KF1004]: message`, as compilers print it; no severity icon.
+        theme.characters.error = String::new();
+        theme.characters.warning = String::new();
         let handler = GraphicalReportHandler::new_themed(theme)
             .with_context_lines(1)
             .with_width(100);
         let report = Report::new(diagnostic, sources);
         let mut text = String::new();
         if handler.render_report(&mut text, &report).is_err() {
-            text = format!(
-                "{}[{}]: {}",
-                severity_word(diagnostic.severity),
-                diagnostic.code,
-                diagnostic.message
-            );
+            return report.header;
         }
-        text
+        text.trim_start().to_string()
     }
 }
 
@@ -124,8 +129,7 @@ fn severity_word(severity: Severity) -> &'static str {
 
 /// A diagnostic shaped for miette: labels in the primary file, the others as notes.
 struct Report {
-    message: String,
-    code: String,
+    header: String,
     severity: Severity,
     help: Option<String>,
     source: Option<NamedSource<String>>,
@@ -150,16 +154,6 @@ impl Report {
                 notes.push(format!("{location}: {message}"));
             }
         }
-        if let (Some(first), Some(location)) = (
-            diagnostic.labels.first(),
-            diagnostic
-                .labels
-                .first()
-                .and_then(|label| sources.location(&label.span)),
-        ) {
-            let _ = first;
-            notes.insert(0, format!("at {location}"));
-        }
         let mut help = diagnostic.help.clone();
         if !notes.is_empty() {
             let joined = notes.join("\n");
@@ -169,8 +163,12 @@ impl Report {
             });
         }
         Report {
-            message: diagnostic.message.clone(),
-            code: diagnostic.code.to_string(),
+            header: format!(
+                "{}[{}]: {}",
+                severity_word(diagnostic.severity),
+                diagnostic.code,
+                diagnostic.message
+            ),
             severity: diagnostic.severity,
             help,
             source,
@@ -181,23 +179,19 @@ impl Report {
 
 impl fmt::Debug for Report {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.message)
+        formatter.write_str(&self.header)
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.message)
+        formatter.write_str(&self.header)
     }
 }
 
 impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.code))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
             Severity::Error => miette::Severity::Error,

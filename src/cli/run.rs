@@ -1,7 +1,7 @@
 //! Running each command.
 
 use super::arguments::{Cli, Command, PlanFormat, RunArguments, SecretCommand};
-use super::context::{configuration_folder, lock_timeout, prepare, state_folder};
+use super::context::{KeyUse, configuration_folder, lock_timeout, prepare, state_folder};
 use super::printer::Printer;
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, files, state_commands};
 use crate::apply::{ApplyEvent, apply};
@@ -70,7 +70,7 @@ fn open_store(
 
 async fn validate(printer: Printer, run: &RunArguments) -> i32 {
     let sources = SourceMap::new();
-    let engine = match prepare(run, &sources, false) {
+    let engine = match prepare(run, &sources, false, KeyUse::Ephemeral) {
         Ok(engine) => engine,
         Err(diagnostics) => return fail(printer, &diagnostics, &sources),
     };
@@ -91,7 +91,8 @@ async fn make_plan(
     operation: &str,
 ) -> Result<(crate::plan::engine::Engine, StateStore, Plan, SourceMap), i32> {
     let sources = SourceMap::new();
-    let engine = prepare(run, &sources, destroy).map_err(|diagnostics| fail(printer, &diagnostics, &sources))?;
+    let engine = prepare(run, &sources, destroy, KeyUse::Configured)
+        .map_err(|diagnostics| fail(printer, &diagnostics, &sources))?;
     let store = open_store(Some(&engine.root), operation, run)
         .map_err(|diagnostic| fail(printer, &diagnostic.into(), &sources))?;
     let started = std::time::Instant::now();
@@ -324,7 +325,11 @@ async fn apply_saved(printer: Printer, overrides: &RunArguments, path: &std::pat
         Err(code) => return code,
     };
     let state = store.state();
-    if state.lineage != saved.lineage || state.serial != saved.serial {
+    // A folder without a snapshot gets a fresh lineage at each run: an empty
+    // state at serial 0 matches a plan made against an empty state at serial 0.
+    let unborn =
+        saved.serial == 0 && state.serial == 0 && state.resources.is_empty() && state.pending_creates.is_empty();
+    if (state.lineage != saved.lineage && !unborn) || state.serial != saved.serial {
         let diagnostic = Diagnostic::error(
             Code::StalePlan,
             format!(
@@ -423,10 +428,11 @@ async fn import(printer: Printer, run: &RunArguments, address: &str, id: &str) -
 
 fn graph(printer: Printer) -> i32 {
     let sources = SourceMap::new();
-    let root = match crate::config::load::load_configuration(&configuration_folder(), &sources) {
-        Ok(root) => root,
-        Err(diagnostics) => return fail(printer, &diagnostics, &sources),
-    };
+    let (root, mut diagnostics) = crate::config::load::load_configuration(&configuration_folder(), &sources);
+    diagnostics.extend(crate::plan::checks::check_configuration(&root, &sources));
+    if diagnostics.has_errors() {
+        return fail(printer, &diagnostics, &sources);
+    }
     match crate::graph::build_graph(&root) {
         Ok(graph) => {
             printer.out_raw(&graph.to_dot());
@@ -444,7 +450,7 @@ async fn secret_get(printer: Printer, address: &str, attribute: &str) -> i32 {
         lock_timeout: "0s".into(),
         ..RunArguments::default()
     };
-    let engine = match prepare(&run, &sources, false) {
+    let engine = match prepare(&run, &sources, false, KeyUse::Configured) {
         Ok(engine) => engine,
         Err(diagnostics) => return fail(printer, &diagnostics, &sources),
     };

@@ -25,11 +25,53 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
 /// How deep module calls may nest before keyform assumes a loop.
 const MAXIMUM_MODULE_DEPTH: usize = 16;
 
-/// Loads the module in `folder` and every module it calls.
-pub fn load_configuration(folder: &Path, sources: &SourceMap) -> Result<ModuleConfig, Diagnostics> {
+/// Loads the module in `folder` and every module it calls. The module is
+/// returned even when there are errors (with what could be read), so later
+/// checks can still mask secrets and report more problems in the same run.
+pub fn load_configuration(folder: &Path, sources: &SourceMap) -> (ModuleConfig, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let module = load_module(folder, sources, &mut diagnostics, 0);
-    diagnostics.into_result(module)
+    (module, diagnostics)
+}
+
+/// Masks the contents of every quoted string and heredoc body of a file that
+/// could not be parsed: without a syntax tree keyform cannot tell which
+/// literal is a secret, so none is shown.
+fn mask_all_strings(file: FileId, text: &str, sources: &SourceMap) {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'#' => {
+                while index < bytes.len() && bytes[index] != b'\n' {
+                    index += 1;
+                }
+            }
+            b'"' => {
+                let start = index + 1;
+                index += 1;
+                while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
+                    if bytes[index] == b'\\' {
+                        index += 1;
+                    }
+                    index += 1;
+                }
+                let end = index.min(bytes.len());
+                if end > start {
+                    sources.mask(&Span::new(file, start..end));
+                }
+                index += 1;
+            }
+            b'<' if text[index..].starts_with("<<") => {
+                // A heredoc: mask from the line after the marker to the end of the file's text.
+                if let Some(line_end) = text[index..].find('\n') {
+                    sources.mask(&Span::new(file, index + line_end + 1..text.len()));
+                }
+                return;
+            }
+            _ => index += 1,
+        }
+    }
 }
 
 /// Lists the configuration files of a folder, sorted.
@@ -108,7 +150,10 @@ fn load_module(folder: &Path, sources: &SourceMap, diagnostics: &mut Diagnostics
                 };
                 loader.load_body(&body, &mut module);
             }
-            Err(error) => diagnostics.push(syntax_diagnostic(file, &text, &error)),
+            Err(error) => {
+                mask_all_strings(file, &text, sources);
+                diagnostics.push(syntax_diagnostic(file, &text, &error));
+            }
         }
     }
     module

@@ -6,7 +6,7 @@ use crate::config::duration::parse_duration;
 use crate::config::eval::{Scope, evaluate};
 use crate::config::model::{BodyConfig, Expr, ResourceConfig};
 use crate::config::value::{Kind, Value};
-use crate::diag::{Code, Diagnostic, Diagnostics, SourceMap, Span, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceMap, Span};
 use crate::provider::{AttributeSchema, AttributeType, ResourceSchema};
 use crate::secret::FingerprintKey;
 use hcl_edit::Span as _;
@@ -107,30 +107,8 @@ pub fn evaluate_instance(
         resource.span.clone(),
     );
     for block in &resource.body.blocks {
+        // Unknown names were reported by `checks::check_configuration`.
         let Some(block_schema) = schema.block(&block.block_type) else {
-            let mut names: Vec<&str> = schema.blocks.iter().map(|block| block.name).collect();
-            names.extend(schema.attributes.iter().map(|attribute| attribute.name));
-            let help = match did_you_mean(&block.block_type, names.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!(
-                    "{} takes the blocks: {}",
-                    schema.type_name,
-                    schema
-                        .blocks
-                        .iter()
-                        .map(|block| block.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::UnknownBlock,
-                    format!("{} has no block `{}`", schema.type_name, block.block_type),
-                )
-                .with_optional_label(block.span.clone(), "unknown block")
-                .with_help(help),
-            );
             continue;
         };
         if desired.attributes.contains_key(block_schema.name) {
@@ -193,25 +171,8 @@ fn body_attributes(
     block_span: Option<Span>,
 ) {
     for attribute in body.attributes.values() {
+        // Unknown names were reported by `checks::check_configuration`.
         let Some(attribute_schema) = attributes.iter().find(|candidate| candidate.name == attribute.name) else {
-            let mut names: Vec<&str> = attributes
-                .iter()
-                .filter(|candidate| !candidate.computed)
-                .map(|candidate| candidate.name)
-                .collect();
-            names.extend(schema.blocks.iter().map(|block| block.name));
-            let help = match did_you_mean(&attribute.name, names.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!("it takes: {}", names.join(", ")),
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::UnknownAttribute,
-                    format!("{} has no attribute `{}`", schema.type_name, attribute.name),
-                )
-                .with_optional_label(attribute.name_span.clone(), "unknown attribute")
-                .with_help(help),
-            );
             continue;
         };
         if attribute_schema.computed {

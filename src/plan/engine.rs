@@ -5,9 +5,9 @@
 //! re-evaluates each resource once its dependencies are applied. **Provider
 //! calls in flight never exceed `--parallelism`.**
 
-use super::desired::{DesiredInstance, evaluate_instance, mask_literals};
+use super::desired::{DesiredInstance, evaluate_instance};
 use super::types::{Action, AttributeChange, InstanceChange, Plan};
-use crate::addr::{InstanceAddress, InstanceKey, ModulePath, ResourceAddress, ResourceMode, parse_instance_address};
+use crate::addr::{InstanceAddress, InstanceKey, ModulePath, ResourceAddress, parse_instance_address};
 use crate::config::eval::{Resolver, Scope, Symbol, Taint, evaluate, normalize};
 use crate::config::model::{Expr, ModuleConfig, ProviderConfig, ResourceConfig, TypeConstraint, provider_key};
 use crate::config::value::{Kind, Value};
@@ -173,7 +173,7 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Masks literals in secret attributes and computes which env and file sources are tainted.
+    /// Computes which env and file sources are tainted (they reach a secret attribute).
     fn prepare_secret_attributes(&mut self) {
         let mut taint = Taint::default();
         let mut stack: Vec<&ModuleConfig> = vec![&self.root];
@@ -187,7 +187,6 @@ impl Engine {
                         .attribute(&attribute.name)
                         .is_some_and(|attribute| attribute.is_secret())
                     {
-                        mask_literals(&attribute.value, &self.sources);
                         collect_taint(&attribute.value, module, &mut taint, &mut HashSet::new());
                     }
                 }
@@ -608,36 +607,9 @@ impl Engine {
             ..address.clone()
         };
         let resource = module.resources.get(&local)?;
-        match self.schemas.get(&resource.resource_type) {
-            Some(schema) => Some((module, resource, schema)),
-            None => {
-                if self.providers.contains_key(&resource.provider_key()) {
-                    let known: Vec<&str> = self.schemas.keys().map(String::as_str).collect();
-                    let help = match did_you_mean(&resource.resource_type, known.iter().copied()) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None => {
-                            let mut known = known;
-                            known.sort_unstable();
-                            format!("the known types are: {}", known.join(", "))
-                        }
-                    };
-                    let what = if resource.mode == ResourceMode::Data {
-                        "data source"
-                    } else {
-                        "resource type"
-                    };
-                    self.report(
-                        Diagnostic::error(
-                            Code::UnknownResourceType,
-                            format!("unknown {what} `{}`", resource.resource_type),
-                        )
-                        .with_optional_label(resource.span.clone(), "no provider offers this type")
-                        .with_help(help),
-                    );
-                }
-                None
-            }
-        }
+        // Unknown types were reported by `checks::check_configuration` before the engine was built.
+        let schema = self.schemas.get(&resource.resource_type)?;
+        Some((module, resource, schema))
     }
 
     /// Expands count / for_each into instance keys with their `each` values.
@@ -1314,6 +1286,38 @@ fn render_json(value: Option<&serde_json::Value>) -> String {
     }
 }
 
+/// Renders an attribute the way a plan shows it: durations as `90d`, blocks as `{ every = 90d }`.
+fn render_attribute(schema: &ResourceSchema, name: &str, value: Option<&serde_json::Value>) -> String {
+    use crate::config::duration::format_duration;
+    use crate::provider::AttributeType;
+    let duration = |value: &serde_json::Value| value.as_u64().map(format_duration);
+    if let Some(attribute) = schema.attribute(name)
+        && attribute.attribute_type == AttributeType::Duration
+        && let Some(text) = value.and_then(duration)
+    {
+        return text;
+    }
+    if let (Some(block), Some(serde_json::Value::Object(fields))) = (schema.block(name), value) {
+        let parts: Vec<String> = fields
+            .iter()
+            .map(|(field, inner)| {
+                let is_duration = block
+                    .attributes
+                    .iter()
+                    .any(|attribute| attribute.name == field && attribute.attribute_type == AttributeType::Duration);
+                let shown = if is_duration {
+                    duration(inner).unwrap_or_else(|| render_json(Some(inner)))
+                } else {
+                    render_json(Some(inner))
+                };
+                format!("{field} = {shown}")
+            })
+            .collect();
+        return format!("{{ {} }}", parts.join(", "));
+    }
+    render_json(value)
+}
+
 /// Decides the action of an instance from desired, prior state and live object.
 fn decide(
     change: &mut InstanceChange,
@@ -1329,7 +1333,7 @@ fn decide(
             change.changes.push(AttributeChange {
                 name: name.clone(),
                 before: String::new(),
-                after: render_json(Some(value)),
+                after: render_attribute(schema, name, Some(value)),
                 forces_replacement: false,
             });
         }
@@ -1371,8 +1375,8 @@ fn decide(
         }
         change.changes.push(AttributeChange {
             name: name.clone(),
-            before: render_json(before),
-            after: render_json(Some(value)),
+            before: render_attribute(schema, name, before),
+            after: render_attribute(schema, name, Some(value)),
             forces_replacement: forces,
         });
     }

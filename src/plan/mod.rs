@@ -7,6 +7,7 @@
 //! values; a sensitive attribute renders as `(sensitive)` and still says
 //! whether it changes.**
 
+pub mod checks;
 pub mod desired;
 pub mod engine;
 pub mod render;

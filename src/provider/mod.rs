@@ -8,6 +8,7 @@
 //! ([`check`]) before trusting it.
 
 pub mod check;
+pub mod compliance;
 
 pub mod schema;
 

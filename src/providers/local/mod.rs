@@ -187,3 +187,88 @@ impl Provider for LocalProvider {
         }
     }
 }
+
+#[cfg(test)]
+mod compliance_tests {
+    use super::LocalProvider;
+    use crate::provider::compliance::{Subject, report, run};
+    use crate::provider::{ConfigureRequest, Provider};
+    use crate::secret::SensitiveString;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    async fn configured(folder: &std::path::Path) -> Arc<dyn Provider> {
+        crate::secret::create_key_file(&folder.join("master.key")).expect("master key");
+        let provider = LocalProvider::new();
+        let mut attributes = serde_json::Map::new();
+        attributes.insert("master_key_file".into(), "master.key".into());
+        attributes.insert("store".into(), "store".into());
+        provider
+            .configure(ConfigureRequest {
+                folder: folder.to_path_buf(),
+                attributes,
+                secrets: BTreeMap::new(),
+            })
+            .await
+            .expect("configure");
+        Arc::new(provider)
+    }
+
+    fn check(resource_type: &str, results: &[(&'static str, crate::provider::compliance::Outcome)]) {
+        let (text, passed) = report(resource_type, results);
+        println!("{text}");
+        assert!(passed, "{text}");
+        assert!(results.len() >= 12, "every case ran:\n{text}");
+    }
+
+    #[tokio::test]
+    async fn local_key_passes_the_compliance_suite() {
+        let folder = tempfile::tempdir().expect("folder");
+        let provider = configured(folder.path()).await;
+        let mut attributes = serde_json::Map::new();
+        attributes.insert("description".into(), "compliance".into());
+        attributes.insert("deletion_window_in_days".into(), 7.into());
+        let subject = Subject {
+            provider,
+            resource_type: "local_key".into(),
+            attributes,
+            secrets: BTreeMap::new(),
+            update: Some(("description".into(), "changed".into())),
+            missing_id: "no-such-key".into(),
+        };
+        check("local_key", &run(&subject).await);
+    }
+
+    #[tokio::test]
+    async fn local_secret_passes_the_compliance_suite() {
+        let folder = tempfile::tempdir().expect("folder");
+        let provider = configured(folder.path()).await;
+        let key = provider
+            .apply(crate::provider::ApplyRequest {
+                resource_type: "local_key".into(),
+                action: crate::provider::ApplyAction::Create {
+                    token: "keytoken".into(),
+                },
+                id: None,
+                attributes: serde_json::Map::new(),
+                secrets: BTreeMap::new(),
+                changed: Vec::new(),
+            })
+            .await
+            .expect("key")
+            .expect("key object");
+        let mut attributes = serde_json::Map::new();
+        attributes.insert("name".into(), "compliance-secret".into());
+        attributes.insert("key".into(), key.id.clone().into());
+        attributes.insert("recovery_window_in_days".into(), 7.into());
+        let subject = Subject {
+            provider,
+            resource_type: "local_secret".into(),
+            attributes,
+            secrets: BTreeMap::from([("value".to_string(), SensitiveString::new("first value"))]),
+            update: Some(("description".into(), "changed".into())),
+            missing_id: "no-such-secret".into(),
+        };
+        check("local_secret", &run(&subject).await);
+    }
+}
