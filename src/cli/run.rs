@@ -138,6 +138,10 @@ async fn plan_command(
     };
     drop(store);
     print_plan(printer, &plan, format);
+    // The process exits right after this command: freeing a large plan and engine piece by
+    // piece would take longer than making the plan, so their memory goes back with the process.
+    let plan = std::mem::ManuallyDrop::new(plan);
+    let engine = std::mem::ManuallyDrop::new(engine);
     printer.diagnostics(&engine.take_diagnostics(), &sources);
     if let Some(out) = out {
         let variables = run

@@ -921,8 +921,13 @@ impl Engine {
             ..Plan::default()
         });
         let moves = self.plan_moves(state);
-        let moved_state = apply_moves(state, &moves);
-        let state = &moved_state;
+        // Copy the state only when `moved` blocks change it (a large state is not cloned for nothing).
+        let moved_state = if moves.is_empty() {
+            std::borrow::Cow::Borrowed(state)
+        } else {
+            std::borrow::Cow::Owned(apply_moves(state, &moves))
+        };
+        let state: &State = &moved_state;
         let outcome = walk(&self.graph, |node| self.plan_node(node, state, &plan)).await;
         let mut diagnostics = self.take_diagnostics();
         if !outcome.failed.is_empty() && !diagnostics.has_errors() {
