@@ -65,6 +65,14 @@ pub async fn apply(
     on_event: &(dyn Fn(&ApplyEvent) + Sync),
 ) -> ApplyOutcome {
     let mut outcome = ApplyOutcome::default();
+    for address in &plan.abandon {
+        if let Err(error) = lock(store).record(JournalEntry::Abandon {
+            address: address.clone(),
+        }) {
+            outcome.diagnostics.push(state_diagnostic(&error));
+            return outcome;
+        }
+    }
     for (from, to) in &plan.moves {
         if let Err(error) = lock(store).record(JournalEntry::Move {
             from: from.clone(),
@@ -238,7 +246,24 @@ impl Applier<'_> {
         let mut values = Vec::new();
         for (change, result) in results {
             match result {
-                Ok(live) => values.push((change.address.key.clone(), live_value(live.as_ref(), change, schema))),
+                Ok(live) => {
+                    let mut value = live_value(live.as_ref(), change, schema);
+                    // What was just written is what dependents read: the change no longer rewrites it.
+                    let applied = InstanceChange {
+                        action: Action::NoOp,
+                        rotate: false,
+                        changes: Vec::new(),
+                        live: live.clone(),
+                        ..change.clone()
+                    };
+                    if live.is_some()
+                        && let Err(diagnostic) = self.engine.fill_read_secrets(&applied, schema, &mut value).await
+                    {
+                        self.engine.report(diagnostic);
+                        ok = false;
+                    }
+                    values.push((change.address.key.clone(), value));
+                }
                 Err(diagnostic) => {
                     self.engine.report(diagnostic);
                     ok = false;
@@ -491,6 +516,7 @@ impl Applier<'_> {
             provider: change.provider.clone(),
             token: token.clone(),
             started_at: timestamp_now(),
+            attributes: desired.map(|desired| desired.attributes.clone()).unwrap_or_default(),
         }))?;
         let request = self.request(change, ApplyAction::Create { token: token.clone() }, desired, secrets);
         let live = self

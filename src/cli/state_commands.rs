@@ -90,7 +90,8 @@ pub fn show(printer: Printer, plan_file: Option<&std::path::Path>) -> i32 {
 fn show_resource(printer: Printer, resource: &crate::state::ResourceState) {
     printer.out(&printer.bold(&format!("# {}:", resource.address)));
     printer.out(&format!("  id = {}", serde_json::Value::String(resource.id.clone())));
-    for (name, value) in &resource.attributes {
+    // `id` is printed above; providers also report it as an attribute.
+    for (name, value) in resource.attributes.iter().filter(|(name, _)| name.as_str() != "id") {
         printer.out(&format!("  {name} = {value}"));
     }
     for (name, record) in &resource.secrets {

@@ -18,6 +18,8 @@ pub enum Reference {
         mode: ResourceMode,
         resource_type: String,
         name: String,
+        /// The attribute read, when the reference names one (`local_secret.db.value`).
+        attribute: Option<String>,
     },
     /// `module.NAME` or `module.NAME.OUTPUT`.
     ModuleOutput {
@@ -65,18 +67,20 @@ impl Collector {
                 call: call.clone(),
                 output: rest.first().cloned(),
             },
-            ("data", [resource_type, name, ..]) => Reference::Resource {
+            ("data", [resource_type, name, rest @ ..]) => Reference::Resource {
                 mode: ResourceMode::Data,
                 resource_type: resource_type.clone(),
                 name: name.clone(),
+                attribute: rest.first().cloned(),
             },
             ("each", _) => Reference::Each,
             ("count", _) => Reference::Count,
             ("path", _) => Reference::Path,
-            (resource_type, [name, ..]) if resource_type.contains('_') => Reference::Resource {
+            (resource_type, [name, rest @ ..]) if resource_type.contains('_') => Reference::Resource {
                 mode: ResourceMode::Managed,
                 resource_type: resource_type.to_string(),
                 name: name.clone(),
+                attribute: rest.first().cloned(),
             },
             _ => return,
         };
@@ -158,7 +162,8 @@ mod tests {
             vec![Reference::Resource {
                 mode: ResourceMode::Managed,
                 resource_type: "local_key".into(),
-                name: "main".into()
+                name: "main".into(),
+                attribute: Some("id".into()),
             }]
         );
         assert_eq!(

@@ -112,8 +112,9 @@ pub fn collect_inputs(
                 Diagnostic::error(
                     Code::InvalidVariableFile,
                     format!(
-                        "${ENVIRONMENT_PREFIX}{name} is not a valid {}: {message}",
-                        variable.type_constraint
+                        "${ENVIRONMENT_PREFIX}{name} is not a valid {}: {}",
+                        variable.type_constraint,
+                        shown_error(variable, message)
                     ),
                 )
                 .with_help("give the value in HCL syntax, for example [\"a\", \"b\"] for a list"),
@@ -165,7 +166,11 @@ pub fn collect_inputs(
             Err(message) => diagnostics.push(
                 Diagnostic::error(
                     Code::TypeMismatch,
-                    format!("--var {name}: not a valid {}: {message}", variable.type_constraint),
+                    format!(
+                        "--var {name}: not a valid {}: {}",
+                        variable.type_constraint,
+                        shown_error(variable, message)
+                    ),
                 )
                 .with_help("give the value in HCL syntax, for example [\"a\", \"b\"] for a list"),
             ),
@@ -301,8 +306,25 @@ fn read_variable_file(
                     },
                 );
             }
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(mut diagnostic) => {
+                // The message may quote the value (`unknown name `...``).
+                if variable.is_some_and(|variable| variable.sensitive) {
+                    diagnostic.message =
+                        format!("{origin}: the value of sensitive variable `{name}` cannot be evaluated");
+                }
+                diagnostics.push(diagnostic);
+            }
         }
+    }
+}
+
+/// A parse or evaluation error about a variable's value, which may quote the
+/// value: not shown for a sensitive variable.
+fn shown_error(variable: &crate::config::model::VariableConfig, message: String) -> String {
+    if variable.sensitive {
+        "the value is sensitive and not shown".to_string()
+    } else {
+        message
     }
 }
 

@@ -105,6 +105,7 @@ impl Builder {
                     mode,
                     resource_type,
                     name,
+                    ..
                 } => {
                     let address = ResourceAddress::new(ModulePath::root(), *mode, resource_type, name);
                     if !module.resources.contains_key(&address) {

@@ -32,6 +32,14 @@ pub fn check_configuration(root: &ModuleConfig, sources: &SourceMap) -> Diagnost
     while let Some(module) = stack.pop() {
         for resource in module.resources.values() {
             match schemas.get(&resource.resource_type) {
+                _ if resource.mode == ResourceMode::Data => diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownResourceType,
+                        format!("unknown data source `{}`", resource.resource_type),
+                    )
+                    .with_optional_label(resource.span.clone(), "no provider in this build offers data sources")
+                    .with_help("data sources arrive with the cloud providers; use a resource's attributes instead"),
+                ),
                 Some(schema) => check_resource(resource, schema, sources, &mut diagnostics),
                 None => diagnostics.push(unknown_type(resource, &schemas)),
             }

@@ -47,6 +47,8 @@ pub struct Engine {
     pub graph: Graph,
     pub inputs: HashMap<String, VariableInput>,
     pub taint: Taint,
+    /// Secret attributes other expressions read: (resource, attribute).
+    secret_reads: HashSet<(ResourceAddress, String)>,
     pub values: RwLock<HashMap<Symbol, Value>>,
     pub providers: HashMap<String, Arc<dyn Provider>>,
     pub schemas: HashMap<String, ResourceSchema>,
@@ -157,6 +159,7 @@ impl Engine {
             graph,
             inputs,
             taint: Taint::default(),
+            secret_reads: HashSet::new(),
             values: RwLock::new(HashMap::new()),
             providers,
             schemas,
@@ -176,8 +179,9 @@ impl Engine {
     /// Computes which env and file sources are tainted (they reach a secret attribute).
     fn prepare_secret_attributes(&mut self) {
         let mut taint = Taint::default();
-        let mut stack: Vec<&ModuleConfig> = vec![&self.root];
-        while let Some(module) = stack.pop() {
+        let mut secret_reads = HashSet::new();
+        let mut stack: Vec<(ModulePath, &ModuleConfig)> = vec![(ModulePath::root(), &self.root)];
+        while let Some((path, module)) = stack.pop() {
             for resource in module.resources.values() {
                 let Some(schema) = self.schemas.get(&resource.resource_type) else {
                     continue;
@@ -191,9 +195,107 @@ impl Engine {
                     }
                 }
             }
-            stack.extend(module.module_calls.values().map(|call| call.child.as_ref()));
+            for expr in module_expressions(module) {
+                for found in crate::config::references::references(expr) {
+                    if let crate::config::references::Reference::Resource {
+                        mode,
+                        resource_type,
+                        name,
+                        attribute: Some(attribute),
+                    } = found.reference
+                        && self
+                            .schemas
+                            .get(&resource_type)
+                            .and_then(|schema| schema.attribute(&attribute))
+                            .is_some_and(|attribute| attribute.is_secret())
+                    {
+                        secret_reads.insert((
+                            ResourceAddress::new(path.clone(), mode, &resource_type, &name),
+                            attribute,
+                        ));
+                    }
+                }
+            }
+            stack.extend(
+                module
+                    .module_calls
+                    .values()
+                    .map(|call| (path.child(&call.name, None), call.child.as_ref())),
+            );
         }
         self.taint = taint;
+        self.secret_reads = secret_reads;
+    }
+
+    /// True when some expression reads this resource's secret attribute (a value source).
+    pub fn secret_is_read(&self, address: &ResourceAddress, attribute: &str) -> bool {
+        self.secret_reads.contains(&(address.clone(), attribute.to_string()))
+    }
+
+    /// Puts the current value of each secret attribute that other expressions read into an
+    /// instance's value, when the plan leaves it as it is (otherwise it stays known after apply).
+    pub async fn fill_read_secrets(
+        &self,
+        change: &InstanceChange,
+        schema: &ResourceSchema,
+        value: &mut Value,
+    ) -> Result<(), Diagnostic> {
+        for attribute in schema.secret_attributes() {
+            if !self.secret_is_read(&change.address.resource, attribute.name) {
+                continue;
+            }
+            let rewritten = change.rotate || change.changes.iter().any(|changed| changed.name == attribute.name);
+            let keeps = matches!(
+                change.action,
+                Action::NoOp | Action::Update | Action::Recover | Action::Import
+            ) && !rewritten;
+            let id = change
+                .live
+                .as_ref()
+                .map(|live| live.id.clone())
+                .or_else(|| change.prior.as_ref().map(|prior| prior.id.clone()));
+            if let (true, Some(id), Kind::Map(entries)) = (keeps, id, &mut value.kind) {
+                entries.insert(
+                    attribute.name.to_string(),
+                    self.read_referenced_secret(change, attribute.name, &id).await?,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the current value of a secret attribute that another resource uses as its value source.
+    pub async fn read_referenced_secret(
+        &self,
+        change: &InstanceChange,
+        attribute: &str,
+        id: &str,
+    ) -> Result<Value, Diagnostic> {
+        let provider = self.providers.get(&change.provider).cloned().ok_or_else(|| {
+            Diagnostic::error(
+                Code::UnknownProvider,
+                format!("{}: no provider {}", change.address, change.provider),
+            )
+        })?;
+        let request = crate::provider::ReadSecretRequest {
+            resource_type: change.resource_type.clone(),
+            id: id.to_string(),
+            attribute: attribute.to_string(),
+        };
+        let value = {
+            let _permit = self.permit().await;
+            provider.read_secret(request).await
+        };
+        value
+            .map(|secret| Value::string(secret.expose().to_string()).into_sensitive())
+            .map_err(|error| {
+                self.provider_diagnostic(
+                    &change.address.to_string(),
+                    &format!("reading `{attribute}` for a resource that uses it"),
+                    &error,
+                    None,
+                )
+            })
     }
 
     /// The module config at a path.
@@ -750,7 +852,12 @@ impl Engine {
         for result in results {
             match result {
                 Ok(change) => {
-                    values.push((change.address.key.clone(), planned_value(&change, schema)));
+                    let mut value = planned_value(&change, schema);
+                    if let Err(diagnostic) = self.fill_read_secrets(&change, schema, &mut value).await {
+                        self.report(diagnostic);
+                        ok = false;
+                    }
+                    values.push((change.address.key.clone(), value));
                     changes.push(change);
                 }
                 Err(diagnostic) => {
@@ -962,6 +1069,7 @@ impl Engine {
             }
             plan.changes.push(orphan_change(instance, prior));
         }
+        self.plan_interrupted_creates(state, &declared, &mut plan).await?;
         if self.options.destroy {
             for change in &mut plan.changes {
                 if change.prior.is_some() && self.selected(&change.address) {
@@ -974,7 +1082,7 @@ impl Engine {
             }
         }
         for change in &mut plan.changes {
-            annotate_deletion(change, &self.schemas, &self.root);
+            annotate_deletion(change, &self.schemas, state);
         }
         let protected: Vec<Diagnostic> = plan
             .changes
@@ -1001,6 +1109,63 @@ impl Engine {
         }
         plan.changes.sort_by(|left, right| left.address.cmp(&right.address));
         Ok(plan)
+    }
+
+    /// Interrupted creates at addresses the configuration no longer declares: what they made
+    /// (found by token) is destroyed like any orphan; an intent that made nothing is dropped.
+    async fn plan_interrupted_creates(
+        &self,
+        state: &State,
+        declared: &HashSet<String>,
+        plan: &mut Plan,
+    ) -> Result<(), Diagnostics> {
+        for (address, pending) in &state.pending_creates {
+            if declared.contains(address) || state.resources.contains_key(address) {
+                continue;
+            }
+            let Ok(instance) = parse_instance_address(address) else {
+                continue;
+            };
+            let Some(provider) = self.providers.get(&pending.provider).cloned() else {
+                plan.warnings.push(format!("{address}: an interrupted create is recorded, but its provider {} is no longer configured; add it back so keyform can find what the create made", pending.provider));
+                continue;
+            };
+            if !self.configure_provider(&pending.provider).await {
+                return Err(self.take_diagnostics());
+            }
+            let request = FindRequest {
+                resource_type: pending.resource_type.clone(),
+                token: pending.token.clone(),
+                attributes: pending.attributes.clone(),
+            };
+            let found = {
+                let _permit = self.permit().await;
+                provider.find_by_token(request).await
+            };
+            match found {
+                Ok(Some(live)) => {
+                    let prior = state_from_live(
+                        address,
+                        &pending.resource_type,
+                        &pending.provider,
+                        &live,
+                        &BTreeMap::new(),
+                        Some(pending.token.clone()),
+                    );
+                    let mut change = orphan_change(instance, &prior);
+                    change.notes = vec!["made by an interrupted create, and no longer in the configuration".into()];
+                    change.live = Some(live);
+                    plan.changes.push(change);
+                }
+                Ok(None) => plan.abandon.push(address.clone()),
+                Err(error) => {
+                    return Err(self
+                        .provider_diagnostic(address, "recovery lookup", &error, None)
+                        .into());
+                }
+            }
+        }
+        Ok(())
     }
 
     fn prevent_destroy(&self, change: &InstanceChange) -> Option<Diagnostic> {
@@ -1042,6 +1207,27 @@ impl Engine {
         }
         moves
     }
+}
+
+/// Every expression of a module (not its children).
+fn module_expressions(module: &ModuleConfig) -> Vec<&Expr> {
+    let mut expressions: Vec<&Expr> = Vec::new();
+    for resource in module.resources.values() {
+        expressions.extend(resource.body.attributes.values().map(|attribute| &attribute.value));
+        for block in &resource.body.blocks {
+            expressions.extend(block.body.attributes.values().map(|attribute| &attribute.value));
+        }
+        expressions.extend(resource.count.iter().chain(resource.for_each.iter()));
+    }
+    expressions.extend(module.locals.values().map(|local| &local.value));
+    expressions.extend(module.outputs.values().map(|output| &output.value));
+    for call in module.module_calls.values() {
+        expressions.extend(call.arguments.values().map(|argument| &argument.value));
+    }
+    for provider in &module.providers {
+        expressions.extend(provider.body.attributes.values().map(|attribute| &attribute.value));
+    }
+    expressions
 }
 
 fn unreachable_permit() -> tokio::sync::SemaphorePermit<'static> {
@@ -1241,9 +1427,32 @@ fn orphan_change(address: InstanceAddress, prior: &ResourceState) -> InstanceCha
     }
 }
 
-fn annotate_deletion(change: &mut InstanceChange, schemas: &HashMap<String, ResourceSchema>, _root: &ModuleConfig) {
+fn annotate_deletion(change: &mut InstanceChange, schemas: &HashMap<String, ResourceSchema>, state: &State) {
     if !matches!(change.action, Action::Delete | Action::Replace) {
         return;
+    }
+    // What else in state refers to this object by its id (secrets encrypted under a key).
+    if let Some(prior) = &change.prior {
+        let id = serde_json::Value::String(prior.id.clone());
+        let users: Vec<&str> = state
+            .resources
+            .values()
+            .filter(|other| {
+                other.address != prior.address
+                    && other
+                        .attributes
+                        .iter()
+                        .any(|(name, value)| name != "id" && *value == id)
+            })
+            .map(|other| other.address.as_str())
+            .collect();
+        if !users.is_empty() {
+            change.notes.push(format!(
+                "still used by {} resource(s): {}",
+                users.len(),
+                users.join(", ")
+            ));
+        }
     }
     let recoverable = schemas
         .get(&change.resource_type)

@@ -68,6 +68,11 @@ pub fn render_text(plan: &Plan) -> String {
     for (from, to) in &plan.moves {
         text.push_str(&format!("  {from} has moved to {to}\n"));
     }
+    for address in &plan.abandon {
+        text.push_str(&format!(
+            "  {address}: an interrupted create made nothing; its intent is dropped\n"
+        ));
+    }
     let width = plan
         .changes
         .iter()

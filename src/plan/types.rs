@@ -116,6 +116,8 @@ pub struct Plan {
     pub refreshed: usize,
     /// True when a root output's value changes.
     pub outputs_changed: bool,
+    /// Interrupted creates (no longer declared) that made nothing: their intents are dropped.
+    pub abandon: Vec<String>,
 }
 
 impl Plan {

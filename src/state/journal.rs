@@ -433,6 +433,7 @@ mod tests {
             provider: "provider.local".to_string(),
             token: "token-1".to_string(),
             started_at: "2025-01-01T00:00:00Z".to_string(),
+            attributes: Default::default(),
         }
     }
 

@@ -104,7 +104,7 @@ pub struct OutputState {
 
 /// A create that was journaled before its call to the provider; it lets the next
 /// run find the object by `token` if the run crashed before recording the result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingCreate {
     pub address: String,
     #[serde(rename = "type")]
@@ -114,6 +114,10 @@ pub struct PendingCreate {
     pub token: String,
     /// RFC 3339.
     pub started_at: String,
+    /// The plain attributes of the create, so the object can be found by token even when
+    /// the configuration no longer declares it (a secret is looked up by its name).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The current time in RFC 3339 (UTC, whole seconds), as state records times.

@@ -50,6 +50,7 @@ fn intent(address: &str, token: &str) -> JournalEntry {
         provider: "provider.local".to_string(),
         token: token.to_string(),
         started_at: timestamp_now(),
+        attributes: Default::default(),
     })
 }
 

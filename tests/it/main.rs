@@ -1,5 +1,11 @@
 //! keyform's integration tests: one binary that runs the built `keyform`
 //! against fixture configurations and snapshots its output.
 
+mod canary;
+mod changes;
+mod concurrency;
+mod crash;
+mod diagnostics;
+mod lock;
 mod quickstart;
 mod support;

@@ -72,3 +72,49 @@ pub fn filtered(text: &str) -> String {
 pub fn code(output: &Output) -> i32 {
     output.status.code().unwrap_or(-1)
 }
+
+impl Workspace {
+    /// A workspace holding `main.hcl` with `text`, after `keyform init`.
+    pub fn initialized(text: &str) -> Workspace {
+        let workspace = Workspace::new();
+        workspace.write("main.hcl", text);
+        let init = workspace.run(&["init"]);
+        assert_eq!(code(&init), 0, "init failed: {}", stderr(&init));
+        workspace
+    }
+
+    /// Writes `text` to `name` in the workspace.
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text).expect("write a workspace file");
+    }
+
+    /// The state folder, `.keyform`.
+    pub fn state_folder(&self) -> PathBuf {
+        self.path().join(".keyform")
+    }
+}
+
+/// Fails with the output when `output` did not exit with `expected`.
+#[track_caller]
+pub fn assert_exit(output: &Output, expected: i32) {
+    assert_eq!(
+        code(output),
+        expected,
+        "exit code\nstdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// `text` without whitespace and the margin miette draws, so that a message
+/// wrapped at 100 columns can be searched for a phrase.
+pub fn squeezed(text: &str) -> String {
+    text.chars()
+        .filter(|character| !character.is_whitespace() && !matches!(character, '│' | '·'))
+        .collect()
+}
+
+/// Whether the diagnostic output `text` contains `phrase`, ignoring wrapping.
+pub fn mentions(text: &str, phrase: &str) -> bool {
+    squeezed(text).contains(&squeezed(phrase))
+}
