@@ -459,16 +459,19 @@ impl Applier<'_> {
         }
     }
 
+    /// Journals the record of an instance after a provider call and returns it.
     fn put(
         &self,
         change: &InstanceChange,
         live: &LiveObject,
         desired: Option<&DesiredInstance>,
+        written: Written<'_>,
         token: Option<String>,
         dependencies: &[String],
-    ) -> Result<(), Diagnostic> {
-        let record = record_for(change, live, desired, token, dependencies);
-        self.record(JournalEntry::Put(record))
+    ) -> Result<crate::state::ResourceState, Diagnostic> {
+        let record = record_for(change, live, desired, written, token, dependencies);
+        self.record(JournalEntry::Put(record.clone()))?;
+        Ok(record)
     }
 }
 
@@ -477,10 +480,28 @@ fn record_for(
     change: &InstanceChange,
     live: &LiveObject,
     desired: Option<&DesiredInstance>,
+    written: Written<'_>,
     token: Option<String>,
     dependencies: &[String],
 ) -> crate::state::ResourceState {
-    let fingerprints = desired.map(|desired| desired.fingerprints.clone()).unwrap_or_default();
+    // A fingerprint describes what was written: secrets not written by this call keep what the
+    // state recorded of them (`written.base`), those written take the desired fingerprint.
+    let mut fingerprints: BTreeMap<String, String> = written
+        .base
+        .map(|base| {
+            base.secrets
+                .iter()
+                .map(|(name, record)| (name.clone(), record.fingerprint.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(desired) = desired {
+        for name in written.names {
+            if let Some(fingerprint) = desired.fingerprints.get(name) {
+                fingerprints.insert(name.clone(), fingerprint.clone());
+            }
+        }
+    }
     let mut record = state_from_live(
         &change.address.to_string(),
         &change.resource_type,
@@ -501,6 +522,13 @@ fn record_for(
     record
 }
 
+/// Which secrets a provider call wrote, and the record the others' fingerprints come from.
+#[derive(Clone, Copy)]
+struct Written<'a> {
+    names: &'a [String],
+    base: Option<&'a crate::state::ResourceState>,
+}
+
 impl Applier<'_> {
     async fn create(
         &self,
@@ -518,12 +546,23 @@ impl Applier<'_> {
             started_at: timestamp_now(),
             attributes: desired.map(|desired| desired.attributes.clone()).unwrap_or_default(),
         }))?;
+        let names: Vec<String> = secrets.keys().cloned().collect();
         let request = self.request(change, ApplyAction::Create { token: token.clone() }, desired, secrets);
         let live = self
             .call(change, request, "create")
             .await?
             .ok_or_else(|| Diagnostic::error(Code::ProviderContract, "no object returned"))?;
-        self.put(change, &live, desired, Some(token), dependencies)?;
+        self.put(
+            change,
+            &live,
+            desired,
+            Written {
+                names: &names,
+                base: None,
+            },
+            Some(token),
+            dependencies,
+        )?;
         Ok(live)
     }
 
@@ -543,6 +582,9 @@ impl Applier<'_> {
     ) -> Result<Option<LiveObject>, Diagnostic> {
         let started = Instant::now();
         let desired = desired.as_ref();
+        let token = change.prior.as_ref().and_then(|prior| prior.create_token.clone());
+        // The latest record of this instance: fingerprints of secrets a later call does not write come from it.
+        let mut base = change.prior.clone();
         let live = match change.action {
             Action::NoOp => {
                 let live = change.live.clone();
@@ -550,9 +592,24 @@ impl Applier<'_> {
                     && let Some(live) = &live
                 {
                     let token = change.prior.as_ref().and_then(|prior| prior.create_token.clone());
-                    self.put(change, live, desired, token, &dependencies)?;
+                    let written = Written {
+                        names: &[],
+                        base: change.prior.as_ref(),
+                    };
+                    self.put(change, live, desired, written, token, &dependencies)?;
                 } else if let (Some(live), Some(prior)) = (&live, &change.prior) {
-                    let record = record_for(change, live, desired, prior.create_token.clone(), &dependencies);
+                    let written = Written {
+                        names: &[],
+                        base: Some(prior),
+                    };
+                    let record = record_for(
+                        change,
+                        live,
+                        desired,
+                        written,
+                        prior.create_token.clone(),
+                        &dependencies,
+                    );
                     if record != *prior {
                         self.record(JournalEntry::Put(record))?;
                     }
@@ -588,8 +645,16 @@ impl Applier<'_> {
                 if change.action == Action::Import
                     && let Some(imported) = &live
                 {
-                    self.put(change, imported, None, None, &dependencies)?;
+                    base = Some(self.put(
+                        change,
+                        imported,
+                        None,
+                        Written { names: &[], base: None },
+                        None,
+                        &dependencies,
+                    )?);
                 }
+                let mut names = Vec::new();
                 if change.action != Action::Import || !change.changes.is_empty() {
                     let mode = if change.action == Action::Import {
                         SecretMode::All
@@ -597,6 +662,7 @@ impl Applier<'_> {
                         SecretMode::Changed
                     };
                     let secrets = self.secrets(change, desired, mode)?;
+                    names = secrets.keys().cloned().collect();
                     let action = if change.action == Action::Recover {
                         ApplyAction::Recover
                     } else {
@@ -606,13 +672,11 @@ impl Applier<'_> {
                     live = self.call(change, request, "update").await?;
                 }
                 if let Some(live) = &live {
-                    self.put(
-                        change,
-                        live,
-                        desired,
-                        change.prior.as_ref().and_then(|prior| prior.create_token.clone()),
-                        &dependencies,
-                    )?;
+                    let written = Written {
+                        names: &names,
+                        base: base.as_ref(),
+                    };
+                    base = Some(self.put(change, live, desired, written, token.clone(), &dependencies)?);
                 }
                 live
             }
@@ -624,16 +688,15 @@ impl Applier<'_> {
                 ..change.clone()
             };
             let secrets = self.secrets(change, desired, SecretMode::Rotate)?;
+            let names: Vec<String> = secrets.keys().cloned().collect();
             let request = self.request(&current, ApplyAction::Rotate, desired, secrets);
             let rotated = self.call(change, request, "rotate").await?;
             if let Some(rotated) = &rotated {
-                self.put(
-                    change,
-                    rotated,
-                    desired,
-                    change.prior.as_ref().and_then(|prior| prior.create_token.clone()),
-                    &dependencies,
-                )?;
+                let written = Written {
+                    names: &names,
+                    base: base.as_ref(),
+                };
+                self.put(change, rotated, desired, written, token.clone(), &dependencies)?;
             }
             rotated
         } else {

@@ -49,6 +49,9 @@ pub struct RunArguments {
     /// Wait this long for the state lock (for example 30s or 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     pub lock_timeout: String,
+    /// Instances to rotate whether or not rotation is due (set by `rotate --now`).
+    #[arg(skip)]
+    pub rotate_now: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -103,6 +106,17 @@ pub enum Command {
     Destroy {
         #[command(flatten)]
         run: RunArguments,
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Perform the rotations that are due (for cron), and nothing else.
+    Rotate {
+        #[command(flatten)]
+        run: RunArguments,
+        /// Rotate these now even if not due (repeatable).
+        #[arg(long = "now", value_name = "ADDRESS")]
+        now: Vec<String>,
+        /// Rotate without asking.
         #[arg(long)]
         auto_approve: bool,
     },

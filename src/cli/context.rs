@@ -97,6 +97,9 @@ pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool, key_use: 
     let targets = addresses(&run.targets, "--target")
         .map_err(|diagnostic| diagnostics.push(diagnostic))
         .ok();
+    let rotate_now = addresses(&run.rotate_now, "--now")
+        .map_err(|diagnostic| diagnostics.push(diagnostic))
+        .ok();
     let replace = addresses(&run.replace, "--replace")
         .map_err(|diagnostic| diagnostics.push(diagnostic))
         .ok();
@@ -123,7 +126,8 @@ pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool, key_use: 
     } else {
         None
     };
-    let (Some(inputs), Some(graph), Some(key), Some(targets), Some(replace)) = (inputs, graph, key, targets, replace)
+    let (Some(inputs), Some(graph), Some(key), Some(targets), Some(replace), Some(rotate_now)) =
+        (inputs, graph, key, targets, replace, rotate_now)
     else {
         return Err(diagnostics);
     };
@@ -134,6 +138,7 @@ pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool, key_use: 
         destroy,
         targets,
         replace,
+        rotate_now,
         parallelism: run.parallelism,
     };
     let engine = Engine::new(root, sources.clone(), graph, inputs, key, options)?;

@@ -37,6 +37,14 @@ pub async fn run(cli: Cli, printer: Printer) -> i32 {
             auto_approve,
         } => apply_command(printer, &run, auto_approve, false).await,
         Command::Destroy { run, auto_approve } => apply_command(printer, &run, auto_approve, true).await,
+        Command::Rotate {
+            mut run,
+            now,
+            auto_approve,
+        } => {
+            run.rotate_now = now;
+            rotate(printer, &run, auto_approve).await
+        }
         Command::Import { run, address, id } => import(printer, &run, &address, &id).await,
         Command::Show { plan_file } => state_commands::show(printer, plan_file.as_deref()),
         Command::Output { name, json } => state_commands::output(printer, name.as_deref(), json),
@@ -294,6 +302,41 @@ async fn apply_command(printer: Printer, run: &RunArguments, auto_approve: bool,
     execute(printer, &engine, store, plan, &sources).await
 }
 
+/// `keyform rotate`: a plan reduced to its rotations, applied. Other changes wait for `apply`.
+async fn rotate(printer: Printer, run: &RunArguments, auto_approve: bool) -> i32 {
+    let (engine, store, mut plan, sources) = match make_plan(printer, run, false, "rotate").await {
+        Ok(parts) => parts,
+        Err(code) => return code,
+    };
+    let mut postponed = 0;
+    for change in &mut plan.changes {
+        let rotates = change.rotate || change.action == Action::Rotate;
+        if change.action != Action::NoOp && !rotates {
+            postponed += 1;
+        }
+        change.action = if rotates { Action::Rotate } else { Action::NoOp };
+        change.rotate = false;
+        change.changes.clear();
+    }
+    plan.moves.clear();
+    plan.abandon.clear();
+    plan.outputs_changed = false;
+    print_plan(printer, &plan, PlanFormat::Text);
+    if postponed > 0 {
+        printer.err(&format!(
+            "{postponed} other change(s) are pending; `keyform plan` shows them and `keyform apply` makes them."
+        ));
+    }
+    if plan.is_empty() {
+        printer.diagnostics(&engine.take_diagnostics(), &sources);
+        return EXIT_OK;
+    }
+    if let Err(diagnostic) = confirm(printer, auto_approve, false) {
+        return fail(printer, &diagnostic.into(), &sources);
+    }
+    execute(printer, &engine, store, plan, &sources).await
+}
+
 async fn apply_saved(printer: Printer, overrides: &RunArguments, path: &std::path::Path) -> i32 {
     let sources = SourceMap::new();
     let saved = match SavedPlan::read(path) {
@@ -316,13 +359,20 @@ async fn apply_saved(printer: Printer, overrides: &RunArguments, path: &std::pat
         .with_help("apply the plan on the machine and checkout it was made in");
         return fail(printer, &diagnostic.into(), &sources);
     }
+    // Values of sensitive variables are never saved: they are given again with --var or --var-file.
     let run = RunArguments {
-        variables: saved.variables.clone(),
-        variable_files: saved.variable_files.clone(),
+        variables: saved.variables.iter().chain(&overrides.variables).cloned().collect(),
+        variable_files: saved
+            .variable_files
+            .iter()
+            .chain(&overrides.variable_files)
+            .cloned()
+            .collect(),
         parallelism: overrides.parallelism,
         targets: saved.targets.clone(),
         replace: saved.replace.clone(),
         lock_timeout: overrides.lock_timeout.clone(),
+        rotate_now: Vec::new(),
     };
     let (engine, store, plan, sources) = match make_plan(printer, &run, saved.destroy, "apply").await {
         Ok(parts) => parts,

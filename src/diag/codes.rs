@@ -65,6 +65,7 @@ codes! {
     PreventDestroy = 5001: "a plan would destroy a resource with prevent_destroy",
     ApplyAborted = 5002: "the apply was not approved",
     PlanFile = 5003: "a saved plan file cannot be read",
+    CheckFailed = 5004: "a check block's assertion is false",
     MasterKey = 6001: "the local master key is missing or wrong",
     FingerprintKey = 6002: "the fingerprint key is missing or unreadable",
     SecretUnavailable = 6003: "a secret's value cannot be read",

@@ -36,6 +36,8 @@ pub struct PlanOptions {
     pub destroy: bool,
     pub targets: Vec<InstanceAddress>,
     pub replace: Vec<InstanceAddress>,
+    /// Rotate these now, whether or not their rotation is due (`keyform rotate --now`).
+    pub rotate_now: Vec<InstanceAddress>,
     pub parallelism: usize,
 }
 
@@ -1014,7 +1016,14 @@ impl Engine {
             schema,
             &desired,
             &resource.lifecycle.ignore_changes,
-            self.options.replace.iter().any(|target| address.is_selected_by(target)),
+            Forced {
+                replace: self.options.replace.iter().any(|target| address.is_selected_by(target)),
+                rotate: self
+                    .options
+                    .rotate_now
+                    .iter()
+                    .any(|target| address.is_selected_by(target)),
+            },
         );
         change.desired = Some(desired);
         Ok(change)
@@ -1070,6 +1079,7 @@ impl Engine {
             plan.changes.push(orphan_change(instance, prior));
         }
         self.plan_interrupted_creates(state, &declared, &mut plan).await?;
+        self.evaluate_checks();
         if self.options.destroy {
             for change in &mut plan.changes {
                 if change.prior.is_some() && self.selected(&change.address) {
@@ -1109,6 +1119,35 @@ impl Engine {
         }
         plan.changes.sort_by(|left, right| left.address.cmp(&right.address));
         Ok(plan)
+    }
+
+    /// Evaluates the root module's `check` blocks; a false assertion is a warning, as in Terraform.
+    fn evaluate_checks(&self) {
+        let root = ModulePath::root();
+        let scope = self.scope(&root, &self.folder);
+        for check in &self.root.checks {
+            for assertion in &check.assertions {
+                match evaluate(&assertion.condition, &scope) {
+                    Ok(result) if result.as_bool() == Some(false) => {
+                        let message = evaluate(&assertion.error_message, &scope)
+                            .ok()
+                            .filter(|message| !message.deep_sensitive())
+                            .and_then(|message| message.to_plain_string())
+                            .unwrap_or_else(|| "the assertion is false".to_string());
+                        self.report(
+                            Diagnostic::warning(Code::CheckFailed, format!("check `{}`: {message}", check.name))
+                                .with_optional_label(assertion.condition.span(), "this condition is false")
+                                .with_help("the plan goes on; fix what the check looks at"),
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(diagnostic) => self.report(Diagnostic {
+                        severity: crate::diag::Severity::Warning,
+                        ..diagnostic
+                    }),
+                }
+            }
+        }
     }
 
     /// Interrupted creates at addresses the configuration no longer declares: what they made
@@ -1533,13 +1572,21 @@ fn render_attribute(schema: &ResourceSchema, name: &str, value: Option<&serde_js
 }
 
 /// Decides the action of an instance from desired, prior state and live object.
+/// What the user asked for regardless of the configuration: `--replace`, `rotate --now`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Forced {
+    replace: bool,
+    rotate: bool,
+}
+
 fn decide(
     change: &mut InstanceChange,
     schema: &ResourceSchema,
     desired: &DesiredInstance,
     ignore: &[String],
-    forced_replace: bool,
+    forced: Forced,
 ) {
+    let forced_replace = forced.replace;
     let ignored = |name: &str| ignore.iter().any(|ignored| ignored == "*" || ignored == name);
     let Some(live) = change.live.clone() else {
         change.action = Action::Create;
@@ -1674,17 +1721,22 @@ fn decide(
     } else {
         Action::NoOp
     };
-    if let Some(rotation) = desired.rotation
-        && matches!(change.action, Action::NoOp | Action::Update | Action::Recover)
-        && rotation_due(change, rotation.every)
-        && (desired.secrets.is_empty() || desired.secrets.keys().any(|name| desired.is_generated(name)))
+    let rotatable = desired.secrets.is_empty() || desired.secrets.keys().any(|name| desired.is_generated(name));
+    let due = desired.rotation.filter(|rotation| rotation_due(change, rotation.every));
+    if matches!(change.action, Action::NoOp | Action::Update | Action::Recover)
+        && rotatable
+        && (due.is_some() || forced.rotate)
     {
         let last = live.last_rotated.clone().unwrap_or_default();
-        change.notes.push(format!(
-            "rotation due (last rotated {}, every {})",
-            last.get(..10).unwrap_or(&last),
-            crate::config::duration::format_duration(rotation.every)
-        ));
+        let reason = match due {
+            Some(rotation) => format!(
+                "rotation due (last rotated {}, every {})",
+                last.get(..10).unwrap_or(&last),
+                crate::config::duration::format_duration(rotation.every)
+            ),
+            None => "rotation requested with rotate --now".to_string(),
+        };
+        change.notes.push(reason);
         if change.action == Action::NoOp {
             change.action = Action::Rotate;
         } else {

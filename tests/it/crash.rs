@@ -35,28 +35,7 @@ fn journal_text(workspace: &Workspace) -> String {
 /// Starts an apply and kills it (SIGKILL) once the journal holds `lines` lines.
 /// Fails when the apply finishes first: such a kill point proves nothing.
 fn kill_when_the_journal_has(workspace: &Workspace, lines: usize) -> usize {
-    let mut child = workspace
-        .command(&["apply", "--auto-approve", "--parallelism", "8"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start apply");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(status) = child.try_wait().expect("poll apply") {
-            panic!("apply finished ({status}) before its journal reached {lines} lines: the kill point proves nothing");
-        }
-        if journal_text(workspace).lines().count() >= lines {
-            child.kill().expect("kill apply");
-            child.wait().expect("reap apply");
-            break;
-        }
-        if Instant::now() > deadline {
-            child.kill().expect("kill apply");
-            panic!("the journal never reached {lines} lines");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    kill_run_when_the_journal_has(workspace, "apply", lines);
     let journal = journal_text(workspace);
     let puts = journal.lines().filter(|line| line.contains(r#""op":"put""#)).count();
     let secret_puts = journal
@@ -73,6 +52,35 @@ fn kill_when_the_journal_has(workspace: &Workspace, lines: usize) -> usize {
         "killed at {lines} journal lines: {secrets} secrets in state; the kill must land mid-apply"
     );
     secret_puts
+}
+
+/// Starts `keyform COMMAND --auto-approve` and kills it (SIGKILL) once the
+/// journal holds `lines` lines; fails when it finishes first.
+fn kill_run_when_the_journal_has(workspace: &Workspace, command: &str, lines: usize) {
+    let mut child = workspace
+        .command(&[command, "--auto-approve", "--parallelism", "8"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start apply");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().expect("poll apply") {
+            panic!(
+                "{command} finished ({status}) before its journal reached {lines} lines: the kill point proves nothing"
+            );
+        }
+        if journal_text(workspace).lines().count() >= lines {
+            child.kill().expect("kill the run");
+            child.wait().expect("reap the run");
+            break;
+        }
+        if Instant::now() > deadline {
+            child.kill().expect("kill the run");
+            panic!("the journal never reached {lines} lines");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Addresses and ids of the resources of `resource_type` in state (snapshot plus journal).
@@ -172,4 +180,31 @@ fn an_apply_killed_late_recovers() {
     let secret_puts = kill_when_the_journal_has(&workspace, 700);
     assert!(secret_puts >= 1, "no create had been recorded at the kill point");
     apply_to_completion_and_check(&workspace);
+}
+
+#[test]
+fn a_destroy_killed_midway_finishes_on_the_next_run() {
+    let workspace = Workspace::initialized(CONFIG);
+    assert_exit(&workspace.run(&["apply", "--auto-approve", "--parallelism", "8"]), 0);
+    kill_run_when_the_journal_has(&workspace, "destroy", 100);
+    let left = secrets_in_state(&workspace).len();
+    assert!(
+        (1..COUNT).contains(&left),
+        "killed at 100 journal lines: {left} secrets left in state; the kill must land mid-destroy"
+    );
+    assert_exit(&workspace.run(&["destroy", "--auto-approve", "--parallelism", "8"]), 0);
+    let state = keyform::state::StateStore::read(&workspace.state_folder()).expect("read the state");
+    assert!(state.resources.is_empty() && state.pending_creates.is_empty());
+    let secrets = workspace.state_folder().join("local-store/secrets");
+    let stored_secrets = stored(&secrets);
+    assert_eq!(stored_secrets.len(), COUNT, "destroyed secrets stay recoverable");
+    for name in stored_secrets {
+        let text = std::fs::read_to_string(secrets.join(format!("{name}.json"))).expect("a secret");
+        let object: serde_json::Value = serde_json::from_str(&text).expect("a secret object");
+        assert!(
+            object["deletion_date"].is_string(),
+            "{name} is not scheduled for deletion"
+        );
+    }
+    assert_exit(&workspace.run(&["plan", "--destroy", "--detailed-exitcode"]), 0);
 }
