@@ -45,8 +45,10 @@ pub struct StateStore {
     folder: PathBuf,
     /// The current state: the snapshot plus every journaled entry.
     state: State,
-    /// The state as the snapshot on disk holds it (or would, for a folder with none).
-    persisted: State,
+    /// The serial of the snapshot on disk (what the journal extends).
+    persisted_serial: u64,
+    /// True when the state differs from the snapshot on disk.
+    changed: bool,
     journal: Journal,
     /// `None` only while dropping.
     lock: Option<StateLock>,
@@ -64,10 +66,14 @@ impl StateStore {
         let (journal, contents) = Journal::open(folder)?;
         let (persisted, state) = replay(folder, snapshot, contents).map_err(Mismatch::into_error)?;
         remove_temporary_file(folder);
+        let changed = state != persisted;
+        let persisted_serial = persisted.serial;
+        drop(persisted);
         let mut store = StateStore {
             folder: folder.to_path_buf(),
             state,
-            persisted,
+            persisted_serial,
+            changed,
             journal,
             lock: Some(lock),
         };
@@ -117,15 +123,20 @@ impl StateStore {
 
     /// Appends `entry` to the journal and fsyncs, then applies it to the state.
     /// When this returns `Ok` the change is durable. Sensitive output values are
-    /// dropped first. At [`JOURNAL_COMPACTION_THRESHOLD`] entries the journal is
+    /// dropped first. At [`JOURNAL_COMPACTION_THRESHOLD`] entries (or as many as the state has resources, if more) the journal is
     /// compacted; if that fails the entry is still durable, so this logs a warning
     /// and returns `Ok` (the next record, or the run's final compaction, retries).
     pub fn record(&mut self, entry: JournalEntry) -> Result<(), StateError> {
         let entry = entry.without_sensitive_values();
         self.journal
-            .append(&entry, &self.persisted.lineage, self.persisted.serial)?;
+            .append(&entry, &self.state.lineage, self.persisted_serial)?;
+        // A Put of exactly what state holds changes nothing (no new serial for it).
+        let unchanged = matches!(&entry, JournalEntry::Put(record) if self.state.resources.get(&record.address) == Some(record) && !self.state.pending_creates.contains_key(&record.address));
         entry.apply_to(&mut self.state);
-        if self.journal.len() >= JOURNAL_COMPACTION_THRESHOLD
+        self.changed |= !unchanged;
+        // Compaction rewrites the whole snapshot: doing it once per state-sized batch of
+        // entries keeps its total cost linear in the number of changes.
+        if self.journal.len() >= JOURNAL_COMPACTION_THRESHOLD.max(self.state.resources.len())
             && let Err(error) = self.compact()
         {
             tracing::warn!(%error, "could not compact the state journal; it keeps growing");
@@ -137,15 +148,23 @@ impl StateStore {
     /// new snapshot with serial + 1 (mode 0600); then empties the journal (fsync).
     /// Does nothing when nothing changed and the journal is empty.
     pub fn compact(&mut self) -> Result<(), StateError> {
-        if self.state != self.persisted {
-            let mut next = self.state.clone();
-            next.format_version = FORMAT_VERSION;
-            next.serial = self.persisted.serial + 1;
-            next.keyform_version = KEYFORM_VERSION.to_string();
-            write_snapshot(&self.folder, &next)?;
-            tracing::debug!(serial = next.serial, "state snapshot written");
-            self.persisted = next.clone();
-            self.state = next;
+        if self.changed {
+            // Written from the state itself: a large state is never copied to be saved.
+            let previous = (
+                self.state.format_version,
+                self.state.serial,
+                self.state.keyform_version.clone(),
+            );
+            self.state.format_version = FORMAT_VERSION;
+            self.state.serial = self.persisted_serial + 1;
+            self.state.keyform_version = KEYFORM_VERSION.to_string();
+            if let Err(error) = write_snapshot(&self.folder, &self.state) {
+                (self.state.format_version, self.state.serial, self.state.keyform_version) = previous;
+                return Err(error);
+            }
+            tracing::debug!(serial = self.state.serial, "state snapshot written");
+            self.persisted_serial = self.state.serial;
+            self.changed = false;
         }
         if self.journal.has_bytes() {
             self.journal.truncate()?;

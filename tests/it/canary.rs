@@ -189,8 +189,16 @@ fn no_secret_value_leaks_into_files_plans_or_output() {
             .expect("run keyform")
     };
     let mut outputs: Vec<(String, Output)> = Vec::new();
-    let steps: [(&str, &[&str]); 7] = [
+    let steps: [(&str, &[&str]); 13] = [
         ("validate", &["validate", "--var-file", "secrets.tfvars"]),
+        (
+            "plan json",
+            &["plan", "--var-file", "secrets.tfvars", "--format", "json"],
+        ),
+        (
+            "plan markdown",
+            &["plan", "--var-file", "secrets.tfvars", "--format", "markdown"],
+        ),
         (
             "plan --out",
             &["plan", "--var-file", "secrets.tfvars", "--out", "plan.kfplan"],
@@ -200,6 +208,13 @@ fn no_secret_value_leaks_into_files_plans_or_output() {
         ("show plan", &["show", "plan.kfplan"]),
         ("output", &["output"]),
         ("output --json", &["output", "--json"]),
+        ("state list", &["state", "list"]),
+        ("state show", &["state", "show", "local_secret.by_env_var"]),
+        ("graph", &["graph"]),
+        (
+            "no-op plan",
+            &["plan", "--var-file", "secrets.tfvars", "--detailed-exitcode"],
+        ),
     ];
     for (name, arguments) in steps {
         let output = run(arguments);

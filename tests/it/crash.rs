@@ -208,3 +208,46 @@ fn a_destroy_killed_midway_finishes_on_the_next_run() {
     }
     assert_exit(&workspace.run(&["plan", "--destroy", "--detailed-exitcode"]), 0);
 }
+
+#[test]
+fn a_replacement_killed_midway_finishes_on_the_next_run() {
+    let workspace = Workspace::initialized(CONFIG);
+    assert_exit(&workspace.run(&["apply", "--auto-approve", "--parallelism", "8"]), 0);
+    // A new name forces the replacement of all 500.
+    workspace.write(
+        "main.hcl",
+        &CONFIG.replace("\"s-${count.index}\"", "\"t-${count.index}\""),
+    );
+    kill_run_when_the_journal_has(&workspace, "apply", 400);
+    let in_state = secrets_in_state(&workspace);
+    let replaced = in_state.iter().filter(|id| id.starts_with("t-")).count();
+    assert!(
+        in_state.len() < COUNT || replaced < COUNT,
+        "killed at 400 journal lines: every secret was already replaced; the kill must land mid-apply"
+    );
+    assert!(
+        journal_text(&workspace).contains(r#""op":"remove""#) || replaced > 0,
+        "killed at 400 journal lines: nothing was replaced yet"
+    );
+
+    assert_exit(&workspace.run(&["apply", "--auto-approve", "--parallelism", "8"]), 0);
+    let in_state: BTreeSet<String> = secrets_in_state(&workspace).into_iter().collect();
+    let expected: BTreeSet<String> = (0..COUNT).map(|index| format!("t-{index}")).collect();
+    assert_eq!(in_state, expected);
+    let secrets = workspace.state_folder().join("local-store/secrets");
+    let mut live = BTreeSet::new();
+    let mut deleted = BTreeSet::new();
+    for name in stored(&secrets) {
+        let text = std::fs::read_to_string(secrets.join(format!("{name}.json"))).expect("a secret");
+        let object: serde_json::Value = serde_json::from_str(&text).expect("a secret object");
+        if object["deletion_date"].is_null() {
+            live.insert(name);
+        } else {
+            deleted.insert(name);
+        }
+    }
+    assert_eq!(live, expected, "the live secrets in the store are the ones in state");
+    let old: BTreeSet<String> = (0..COUNT).map(|index| format!("s-{index}")).collect();
+    assert_eq!(deleted, old, "every old secret is recoverable, none is live");
+    assert_exit(&workspace.run(&["plan", "--detailed-exitcode"]), 0);
+}

@@ -45,6 +45,22 @@ fn a_held_lock_stops_a_run_and_names_its_holder() {
         "nothing was created"
     );
 
+    for arguments in [
+        &["plan"][..],
+        &["destroy", "--auto-approve"],
+        &["state", "rm", "local_secret.a"],
+        &["state", "mv", "local_secret.a", "local_secret.b"],
+    ] {
+        let output = workspace.run(arguments);
+        assert_exit(&output, 1);
+        assert!(
+            stderr(&output).contains("KF3002"),
+            "{}: {}",
+            arguments.join(" "),
+            stderr(&output)
+        );
+    }
+
     let unlock = workspace.run(&["state", "unlock", "WRONG_ID"]);
     assert_exit(&unlock, 1);
     assert!(stderr(&unlock).contains("WRONG_ID"), "{}", stderr(&unlock));
