@@ -109,6 +109,14 @@ pub enum Command {
         #[arg(long)]
         auto_approve: bool,
     },
+    /// Report drift (for cron): changes made outside keyform, unmanaged objects, overdue rotations.
+    /// Exits 0 when clean, 2 when something drifted, 1 on error; changes nothing.
+    Drift {
+        #[command(flatten)]
+        run: RunArguments,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
     /// Perform the rotations that are due (for cron), and nothing else.
     Rotate {
         #[command(flatten)]

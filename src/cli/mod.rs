@@ -1,11 +1,12 @@
 //! The command line: argument parsing and one module per group of commands.
 //!
 //! **Exit codes: 0 success (no changes with `--detailed-exitcode`), 1 error,
-//! 2 changes present (`plan --detailed-exitcode`), 3 `fmt --check` found
-//! files to change.** Every error is printed as a diagnostic before exit.
+//! 2 changes present (`plan --detailed-exitcode`) or drift found (`drift`),
+//! 3 `fmt --check` found files to change.** Every error is printed as a diagnostic before exit.
 
 mod arguments;
 mod context;
+mod drift;
 mod files;
 mod printer;
 mod run;

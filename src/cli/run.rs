@@ -49,6 +49,7 @@ pub async fn run(cli: Cli, printer: Printer) -> i32 {
         Command::Show { plan_file } => state_commands::show(printer, plan_file.as_deref()),
         Command::Output { name, json } => state_commands::output(printer, name.as_deref(), json),
         Command::Graph => graph(printer),
+        Command::Drift { run, format } => super::drift::drift(printer, &run, format).await,
         Command::State(command) => state_commands::run(printer, command),
         Command::Secret(SecretCommand::Get { address, attribute }) => secret_get(printer, &address, &attribute).await,
     }
@@ -92,7 +93,7 @@ async fn validate(printer: Printer, run: &RunArguments) -> i32 {
 }
 
 /// Plans with the state held locked; returns the plan and the store.
-async fn make_plan(
+pub(super) async fn make_plan(
     printer: Printer,
     run: &RunArguments,
     destroy: bool,

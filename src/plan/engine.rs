@@ -965,6 +965,9 @@ impl Engine {
                     forces_replacement: false,
                 });
             }
+            if let Some(live) = &change.live {
+                change.drift.extend(attribute_drift(prior, live, schema));
+            }
         } else if let Some(pending) = state.pending_creates.get(&key) {
             // A create was interrupted: find what it made by its token.
             let _permit = self.permit().await;
@@ -1743,6 +1746,35 @@ fn decide(
             change.rotate = true;
         }
     }
+}
+
+/// Plain attributes the provider reports differently from what keyform last recorded.
+fn attribute_drift(prior: &ResourceState, live: &LiveObject, schema: &ResourceSchema) -> Vec<AttributeChange> {
+    let mut drift = Vec::new();
+    for (name, before) in &prior.attributes {
+        let Some(after) = live.attributes.get(name) else {
+            continue;
+        };
+        // A secret's version id is reported with the secret itself.
+        let secret_version = name == "version_id" && !prior.secrets.is_empty();
+        if after != before && !secret_version {
+            drift.push(AttributeChange {
+                name: name.clone(),
+                before: render_attribute(schema, name, Some(before)),
+                after: render_attribute(schema, name, Some(after)),
+                forces_replacement: false,
+            });
+        }
+    }
+    if let LiveStatus::PendingDeletion { deletion_date } = &live.status {
+        drift.push(AttributeChange {
+            name: "(object)".into(),
+            before: "active".into(),
+            after: format!("pending deletion, purged after {deletion_date}"),
+            forces_replacement: false,
+        });
+    }
+    drift
 }
 
 /// The value other expressions see for a planned instance.

@@ -162,7 +162,7 @@ pub trait Provider: Send + Sync {
     async fn apply(&self, request: ApplyRequest) -> Result<Option<LiveObject>, ProviderError>;
     async fn import(&self, request: ImportRequest) -> Result<Option<LiveObject>, ProviderError>;
     async fn find_by_token(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError>;
-    /// Ids of every object of a type (for finding unmanaged objects).
+    /// Ids of every active object of a type, not those pending deletion (for finding unmanaged objects).
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError>;
     async fn read_secret(&self, request: ReadSecretRequest) -> Result<SensitiveString, ProviderError>;
 }

@@ -171,7 +171,21 @@ impl Provider for LocalProvider {
             "local_secret" => store::Kind::Secret,
             other => return Err(unknown_type(other)),
         };
-        self.blocking(move |store| store.list(kind)).await
+        // Only active objects: one pending deletion is on its way out, not unmanaged.
+        self.blocking(move |store| {
+            let mut active = Vec::new();
+            for id in store.list(kind)? {
+                let live = match kind {
+                    store::Kind::Key => keys::read(&store, &id)?,
+                    store::Kind::Secret => secrets::read(&store, &id)?,
+                };
+                if live.is_some_and(|live| live.status == crate::provider::LiveStatus::Active) {
+                    active.push(id);
+                }
+            }
+            Ok(active)
+        })
+        .await
     }
 
     async fn read_secret(&self, request: ReadSecretRequest) -> Result<SensitiveString, ProviderError> {
