@@ -37,8 +37,8 @@ pub struct RunArguments {
     /// Read variables from a .tfvars or .tfvars.json file (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     pub variable_files: Vec<PathBuf>,
-    /// How many provider calls may be in flight at once.
-    #[arg(long, default_value_t = 16)]
+    /// How many provider calls may be in flight at once (1 to 1024).
+    #[arg(long, default_value_t = 16, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub parallelism: usize,
     /// Limit the run to these resource addresses (repeatable).
     #[arg(long = "target", value_name = "ADDRESS")]

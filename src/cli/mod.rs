@@ -25,7 +25,15 @@ pub const EXIT_FORMAT: i32 = 3;
 
 /// Runs the command line and returns the exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // Usage errors exit 1 like every error (clap's own code, 2, means "changes" here).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = error.print();
+            return code;
+        }
+    };
     init_logging();
     let printer = Printer::new(cli.global.no_color);
     if let Some(folder) = &cli.global.chdir

@@ -18,7 +18,7 @@ pub fn state_error(error: &StateError) -> Diagnostic {
         ),
         StateError::NewerVersion { .. } => (
             Code::StateVersion,
-            "upgrade keyform to the version that wrote this state",
+            "nothing was changed; run the keyform release named in the state file (keyform_version), or a newer one",
         ),
         StateError::Syntax { .. } => (
             Code::StateSyntax,

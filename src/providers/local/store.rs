@@ -80,10 +80,28 @@ impl Store {
                 },
             )?;
         }
-        Ok(Store {
+        let store = Store {
             folder,
             master_key: Arc::new(master_key),
-        })
+        };
+        store.remove_partial_writes();
+        Ok(store)
+    }
+
+    /// Removes temporary files a killed run left behind (a write is atomic: the object file
+    /// itself is either the old or the new version, so these hold nothing anyone needs).
+    fn remove_partial_writes(&self) {
+        for kind in [Kind::Key, Kind::Secret] {
+            let Ok(entries) = std::fs::read_dir(self.folder.join(kind.folder())) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') && name.ends_with(".partial") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 
     pub fn master_key(&self) -> &SecretKey {
