@@ -129,16 +129,11 @@ fn format_file(path: &Path, check: bool, sources: &SourceMap) -> Result<bool, Di
     if formatted == text {
         return Ok(false);
     }
-    if !check {
-        let temporary_path = path.with_extension(format!("hcl.{}.partial", uuid::Uuid::new_v4().simple()));
-        let written = std::fs::write(&temporary_path, &formatted).and_then(|()| std::fs::rename(&temporary_path, path));
-        if let Err(error) = written {
-            let _ = std::fs::remove_file(&temporary_path);
-            return Err(
-                Diagnostic::error(Code::Syntax, format!("cannot write {}: {error}", display_path(path)))
-                    .with_help("check the file is writable"),
-            );
-        }
+    if !check && let Err(error) = crate::durable::replace_keeping_mode(path, formatted.as_bytes()) {
+        return Err(
+            Diagnostic::error(Code::Syntax, format!("cannot write {}: {error}", display_path(path)))
+                .with_help("check the file is writable"),
+        );
     }
     Ok(true)
 }

@@ -27,6 +27,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::Semaphore;
 
+/// A resource's config, schema and evaluated instances.
+type EvaluatedResource<'a> = (
+    &'a ResourceConfig,
+    &'a ResourceSchema,
+    Vec<(InstanceAddress, DesiredInstance)>,
+);
+
 /// One instance of a resource: its key and, with for_each, its `each.key` and `each.value`.
 pub type Instance = (Option<InstanceKey>, Option<(Value, Value)>);
 
@@ -817,32 +824,35 @@ impl Engine {
         self.options.targets.is_empty() || self.options.targets.iter().any(|target| address.is_selected_by(target))
     }
 
-    async fn plan_resource(&self, address: &ResourceAddress, state: &State, plan: &Mutex<Plan>) -> bool {
-        let Some((module, resource, schema)) = self.resource_config(address) else {
-            return false;
-        };
+    /// Expands a resource and evaluates every instance; None (with diagnostics reported) on failure.
+    fn evaluate_instances(&self, address: &ResourceAddress) -> Option<EvaluatedResource<'_>> {
+        let (module, resource, schema) = self.resource_config(address)?;
         let instances = match self.expand(&address.module, module, resource) {
             Ok(instances) => instances,
             Err(diagnostic) => {
                 self.report(diagnostic);
-                return false;
+                return None;
             }
         };
         let mut ok = true;
-        let mut planned = Vec::new();
+        let mut evaluated = Vec::new();
         for (key, each) in instances {
-            let instance = address.instance(key.clone());
             match self.desired(&address.module, module, resource, schema, &key, each) {
-                Ok(desired) => planned.push((instance, desired)),
+                Ok(desired) => evaluated.push((address.instance(key), desired)),
                 Err(diagnostics) => {
                     self.report_all(diagnostics);
                     ok = false;
                 }
             }
         }
-        if !ok {
+        ok.then_some((resource, schema, evaluated))
+    }
+
+    async fn plan_resource(&self, address: &ResourceAddress, state: &State, plan: &Mutex<Plan>) -> bool {
+        let Some((resource, schema, planned)) = self.evaluate_instances(address) else {
             return false;
-        }
+        };
+        let mut ok = true;
         let import_ids = self.import_ids(address);
         let futures = planned.into_iter().map(|(instance, desired)| {
             let import_id = import_ids.get(&instance.to_string()).cloned();
@@ -921,24 +931,9 @@ impl Engine {
             self.providers.get(&provider_key).cloned().ok_or_else(|| {
                 Diagnostic::error(Code::UnknownProvider, format!("{key}: no provider {provider_key}"))
             })?;
-        let mut change = InstanceChange {
-            address: address.clone(),
-            resource_type: resource.resource_type.clone(),
-            provider: provider_key.clone(),
-            action: Action::NoOp,
-            rotate: false,
-            changes: Vec::new(),
-            drift: Vec::new(),
-            notes: Vec::new(),
-            irreversible: None,
-            desired: None,
-            prior: state.resources.get(&key).cloned(),
-            live: None,
-            import_id: None,
-            adopted: false,
-            create_before_destroy: resource.lifecycle.create_before_destroy,
-            dependencies: Vec::new(),
-        };
+        let mut change = InstanceChange::new(address.clone(), &resource.resource_type, &provider_key);
+        change.prior = state.resources.get(&key).cloned();
+        change.create_before_destroy = resource.lifecycle.create_before_destroy;
         if !self.selected(&address) {
             change.desired = Some(desired);
             return Ok(change);
@@ -1449,24 +1444,12 @@ pub fn apply_moves(state: &State, moves: &[(String, String)]) -> State {
 }
 
 fn orphan_change(address: InstanceAddress, prior: &ResourceState) -> InstanceChange {
-    InstanceChange {
-        address,
-        resource_type: prior.resource_type.clone(),
-        provider: prior.provider.clone(),
-        action: Action::Delete,
-        rotate: false,
-        changes: Vec::new(),
-        drift: Vec::new(),
-        notes: vec!["no longer in the configuration".into()],
-        irreversible: None,
-        desired: None,
-        prior: Some(prior.clone()),
-        live: None,
-        import_id: None,
-        adopted: false,
-        create_before_destroy: false,
-        dependencies: prior.dependencies.clone(),
-    }
+    let mut change = InstanceChange::new(address, &prior.resource_type, &prior.provider);
+    change.action = Action::Delete;
+    change.notes = vec!["no longer in the configuration".into()];
+    change.prior = Some(prior.clone());
+    change.dependencies = prior.dependencies.clone();
+    change
 }
 
 fn annotate_deletion(change: &mut InstanceChange, schemas: &HashMap<String, ResourceSchema>, state: &State) {
@@ -1872,47 +1855,20 @@ impl Engine {
     }
 
     fn validate_resource(&self, address: &ResourceAddress) -> bool {
-        let Some((module, resource, schema)) = self.resource_config(address) else {
+        let Some((resource, schema, evaluated)) = self.evaluate_instances(address) else {
             return false;
         };
-        let instances = match self.expand(&address.module, module, resource) {
-            Ok(instances) => instances,
-            Err(diagnostic) => {
-                self.report(diagnostic);
-                return false;
-            }
-        };
-        let mut ok = true;
-        let mut values = Vec::new();
-        for (key, each) in instances {
-            match self.desired(&address.module, module, resource, schema, &key, each) {
-                Ok(desired) => {
-                    let change = InstanceChange {
-                        address: address.instance(key.clone()),
-                        resource_type: resource.resource_type.clone(),
-                        provider: resource.provider_key(),
-                        action: Action::Create,
-                        rotate: false,
-                        changes: Vec::new(),
-                        drift: Vec::new(),
-                        notes: Vec::new(),
-                        irreversible: None,
-                        desired: Some(desired),
-                        prior: None,
-                        live: None,
-                        import_id: None,
-                        adopted: false,
-                        create_before_destroy: false,
-                        dependencies: Vec::new(),
-                    };
-                    values.push((key, planned_value(&change, schema)));
-                }
-                Err(diagnostics) => {
-                    self.report_all(diagnostics);
-                    ok = false;
-                }
-            }
-        }
+        let ok = true;
+        let values = evaluated
+            .into_iter()
+            .map(|(instance, desired)| {
+                let key = instance.key.clone();
+                let mut change = InstanceChange::new(instance, &resource.resource_type, &resource.provider_key());
+                change.action = Action::Create;
+                change.desired = Some(desired);
+                (key, planned_value(&change, schema))
+            })
+            .collect();
         self.store(Symbol::Resource(address.clone()), collect_instances(resource, values));
         ok
     }

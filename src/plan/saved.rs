@@ -87,31 +87,11 @@ impl SavedPlan {
         }
     }
 
-    /// Writes the plan file atomically (temporary file, fsync, rename), mode 0600.
+    /// Writes the plan file atomically (see `crate::durable`), mode 0600.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let folder = path
-            .parent()
-            .filter(|folder| !folder.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let temporary_path = folder.join(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
-        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        let result = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&temporary_path)?;
-            file.write_all(&bytes)?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            std::fs::rename(&temporary_path, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temporary_path);
-        }
-        result
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        crate::durable::write_atomically(path, &bytes)
     }
 
     /// Reads a plan file; Err is a message for the user.

@@ -91,6 +91,28 @@ pub struct InstanceChange {
 }
 
 impl InstanceChange {
+    /// A change that does nothing yet: the planner fills in the action and details.
+    pub fn new(address: InstanceAddress, resource_type: &str, provider: &str) -> InstanceChange {
+        InstanceChange {
+            address,
+            resource_type: resource_type.to_string(),
+            provider: provider.to_string(),
+            action: Action::NoOp,
+            rotate: false,
+            changes: Vec::new(),
+            drift: Vec::new(),
+            notes: Vec::new(),
+            irreversible: None,
+            desired: None,
+            prior: None,
+            live: None,
+            import_id: None,
+            adopted: false,
+            create_before_destroy: false,
+            dependencies: Vec::new(),
+        }
+    }
+
     /// Fingerprints of the desired secret values (what a saved plan records).
     pub fn fingerprints(&self) -> BTreeMap<String, String> {
         self.desired

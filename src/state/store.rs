@@ -6,8 +6,6 @@
 //! state as a new snapshot (temporary file, fsync, rename, fsync the folder) and
 //! only then empties the journal.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,8 +18,6 @@ use super::model::{FORMAT_VERSION, KEYFORM_VERSION, State};
 pub(crate) const SNAPSHOT_FILE_NAME: &str = "state.json";
 
 /// Where a new snapshot is written before it is renamed over the old one.
-const TEMPORARY_FILE_NAME: &str = "state.json.tmp";
-
 /// [`StateStore::record`] compacts when the journal holds this many entries.
 pub const JOURNAL_COMPACTION_THRESHOLD: usize = 1_000;
 
@@ -311,41 +307,17 @@ pub(crate) fn parse_snapshot(path: &Path, bytes: &[u8]) -> Result<State, StateEr
 /// Writes `state` as the snapshot in `folder`: pretty JSON with a trailing
 /// newline into a temporary file (mode 0600), fsync, rename, fsync the folder.
 fn write_snapshot(folder: &Path, state: &State) -> Result<(), StateError> {
-    let temporary_path = folder.join(TEMPORARY_FILE_NAME);
     let final_path = folder.join(SNAPSHOT_FILE_NAME);
-    let mut text = serde_json::to_vec_pretty(state)
-        .map_err(|error| StateError::io(&temporary_path, std::io::Error::other(error)))?;
+    let mut text =
+        serde_json::to_vec_pretty(state).map_err(|error| StateError::io(&final_path, std::io::Error::other(error)))?;
     text.push(b'\n');
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary_path).and_then(|mut file| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // A leftover temporary file keeps its old mode through `open`.
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        file.write_all(&text)?;
-        file.sync_all()
-    });
-    written.map_err(|error| StateError::io(&temporary_path, error))?;
-    std::fs::rename(&temporary_path, &final_path).map_err(|error| StateError::io(&final_path, error))?;
-    sync_folder(folder)
+    crate::durable::write_atomically(&final_path, &text).map_err(|error| StateError::io(&final_path, error))
 }
 
 /// Removes a temporary snapshot left by a crash mid-write (it never replaced
 /// the snapshot, so it holds nothing the snapshot and journal lack).
 fn remove_temporary_file(folder: &Path) {
-    let temporary_path = folder.join(TEMPORARY_FILE_NAME);
-    match std::fs::remove_file(&temporary_path) {
-        Ok(()) => tracing::debug!(path = %temporary_path.display(), "removed a partial snapshot"),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => {
-            tracing::warn!(path = %temporary_path.display(), %error, "could not remove a partial snapshot")
-        }
-    }
+    crate::durable::remove_partial_files(folder);
 }
 
 /// Creates `folder` (and its parents) with mode 0700 if it does not exist, and
@@ -367,15 +339,5 @@ fn create_folder(folder: &Path) -> Result<(), StateError> {
 
 /// Makes the entries of `folder` (created, renamed, removed files) durable.
 pub(crate) fn sync_folder(folder: &Path) -> Result<(), StateError> {
-    #[cfg(unix)]
-    {
-        File::open(folder)
-            .and_then(|handle| handle.sync_all())
-            .map_err(|error| StateError::io(folder, error))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = folder;
-        Ok(())
-    }
+    crate::durable::sync_folder(folder).map_err(|error| StateError::io(folder, error))
 }

@@ -12,7 +12,6 @@ use crate::secret::{KeyFileError, SecretKey, load_key, open, seal};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Serialize, de::DeserializeOwned};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -187,38 +186,15 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, ProviderError> {
     serde_json::from_slice(&bytes).map_err(|_| corrupt(path))
 }
 
-/// Temporary file in the same folder, fsync, rename, fsync the folder.
+/// Writes an object file durably and atomically (see `crate::durable`).
 fn write_json_atomic<T: Serialize>(path: &Path, object: &T) -> Result<(), ProviderError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let folder = path.parent().ok_or_else(|| corrupt(path))?;
     let bytes = serde_json::to_vec_pretty(object)
         .map_err(|error| ProviderError::new("Internal", format!("cannot encode {}: {error}", path.display())))?;
-    let temporary_path = folder.join(format!(
-        ".{}.{}.partial",
-        path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary_path)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary_path, path)
-    })();
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temporary_path);
-        return Err(io_error(path, &error));
-    }
-    sync_folder(folder)
+    crate::durable::write_atomically(path, &bytes).map_err(|error| io_error(path, &error))
 }
 
 fn sync_folder(folder: &Path) -> Result<(), ProviderError> {
-    std::fs::File::open(folder)
-        .and_then(|handle| handle.sync_all())
-        .map_err(|error| io_error(folder, &error))
+    crate::durable::sync_folder(folder).map_err(|error| io_error(folder, &error))
 }
 
 pub fn io_error(path: &Path, error: &std::io::Error) -> ProviderError {
