@@ -343,6 +343,15 @@ pub fn convert(value: &Value, attribute_type: AttributeType) -> Result<serde_jso
                 .ok_or("a map of strings"),
             _ => Err("a map of strings"),
         },
+        AttributeType::Json => match &value.kind {
+            Kind::String(text) => crate::provider::normalize_json(text)
+                .map(serde_json::Value::String)
+                .map_err(|_| "a JSON document (use jsonencode({...}))"),
+            Kind::Map(_) | Kind::List(_) => crate::provider::normalize_json(&value.to_json().to_string())
+                .map(serde_json::Value::String)
+                .map_err(|_| "a JSON document"),
+            _ => Err("a JSON document (use jsonencode({...}))"),
+        },
         AttributeType::Secret => Err("a value source"),
     }
 }

@@ -12,7 +12,7 @@ pub mod compliance;
 
 pub mod schema;
 
-pub use schema::{AttributeSchema, AttributeType, BlockSchema, ResourceSchema};
+pub use schema::{AttributeSchema, AttributeType, BlockSchema, ResourceSchema, normalize_json};
 
 use crate::secret::SensitiveString;
 use async_trait::async_trait;

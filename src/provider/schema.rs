@@ -13,6 +13,27 @@ pub enum AttributeType {
     MapOfStrings,
     /// Secret material from a value source.
     Secret,
+    /// A JSON document written as a string (a key policy); compared after [`normalize_json`].
+    Json,
+}
+
+/// The canonical form of a JSON document: keys sorted, no insignificant white space.
+/// The core and the drivers both compare JSON attributes in this form.
+pub fn normalize_json(text: &str) -> Result<String, serde_json::Error> {
+    fn sorted(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(entries) => {
+                let mut pairs: Vec<(String, serde_json::Value)> =
+                    entries.into_iter().map(|(key, inner)| (key, sorted(inner))).collect();
+                pairs.sort_by(|left, right| left.0.cmp(&right.0));
+                serde_json::Value::Object(pairs.into_iter().collect())
+            }
+            serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    serde_json::to_string(&sorted(value))
 }
 
 /// One attribute of a resource or block.
@@ -91,5 +112,22 @@ impl ResourceSchema {
     /// Names of the secret attributes.
     pub fn secret_attributes(&self) -> impl Iterator<Item = &AttributeSchema> {
         self.attributes.iter().filter(|attribute| attribute.is_secret())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_json;
+
+    #[test]
+    fn json_compares_after_normalisation() {
+        let written =
+            "{ \"Version\": \"2012-10-17\",\n  \"Statement\": [ { \"Effect\": \"Allow\", \"Action\": \"kms:*\" } ] }";
+        let returned = "{\"Statement\":[{\"Action\":\"kms:*\",\"Effect\":\"Allow\"}],\"Version\":\"2012-10-17\"}";
+        assert_eq!(
+            normalize_json(written).expect("valid"),
+            normalize_json(returned).expect("valid")
+        );
+        assert!(normalize_json("{ not json").is_err());
     }
 }
