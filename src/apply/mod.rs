@@ -434,7 +434,8 @@ impl Applier<'_> {
             .map(|live| live.attributes.clone())
             .or_else(|| change.prior.as_ref().map(|prior| prior.attributes.clone()))
             .unwrap_or_default();
-        if !matches!(action, ApplyAction::Delete { .. })
+        // A rotation makes new material only; configuration changes are an update's job.
+        if !matches!(action, ApplyAction::Delete { .. } | ApplyAction::Rotate)
             && let Some(desired) = desired
         {
             for (name, value) in &desired.attributes {

@@ -29,13 +29,18 @@ struct Report {
     managed: Vec<ManagedDrift>,
     unmanaged: Vec<Unmanaged>,
     overdue_rotations: Vec<String>,
+    /// Rotations that are due but keyform cannot perform (the value comes from env or a file).
+    warnings: Vec<String>,
     /// Configuration changes not yet applied (not drift, shown for context).
     pending_changes: usize,
 }
 
 impl Report {
     fn is_clean(&self) -> bool {
-        self.managed.is_empty() && self.unmanaged.is_empty() && self.overdue_rotations.is_empty()
+        self.managed.is_empty()
+            && self.unmanaged.is_empty()
+            && self.overdue_rotations.is_empty()
+            && self.warnings.is_empty()
     }
 }
 
@@ -68,6 +73,7 @@ pub async fn drift(printer: Printer, run: &RunArguments, format: PlanFormat) -> 
             .iter()
             .filter(|change| !matches!(change.action, Action::NoOp | Action::Rotate) && change.drift.is_empty())
             .count(),
+        warnings: plan.warnings.clone(),
         ..Report::default()
     };
     let known: HashSet<(String, String)> = store
@@ -135,6 +141,9 @@ fn print_text(printer: Printer, report: &Report) {
     }
     for address in &report.overdue_rotations {
         printer.out(&printer.plan_line(&format!("  ⟳ {address}   rotation overdue")));
+    }
+    for warning in &report.warnings {
+        printer.out(&format!("  ! {warning}"));
     }
     if report.pending_changes > 0 {
         printer.out(&format!(

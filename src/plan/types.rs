@@ -146,6 +146,7 @@ impl Plan {
     /// True when applying would change nothing.
     pub fn is_empty(&self) -> bool {
         self.moves.is_empty()
+            && self.abandon.is_empty()
             && self
                 .changes
                 .iter()

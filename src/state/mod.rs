@@ -23,7 +23,8 @@
 //!   snapshot serial it extends; the journal is emptied only after the new snapshot
 //!   is durable, and a journal older than the snapshot is skipped.
 //! - **The snapshot is rewritten at compaction only** (end of run, recovery, or
-//!   1,000 journal entries), never per change.
+//!   when the journal holds 1,000 entries or as many as the state has resources,
+//!   whichever is larger), never per change.
 //! - **The lineage never changes; the serial grows by exactly one per compaction
 //!   that changed something.**
 //! - **Only the lock holder writes.** [`StateStore::read`] neither locks nor writes;

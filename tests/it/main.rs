@@ -3,6 +3,7 @@
 
 mod canary;
 mod changes;
+mod commands;
 mod concurrency;
 mod crash;
 mod diagnostics;
