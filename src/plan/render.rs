@@ -143,7 +143,7 @@ pub fn render_text(plan: &Plan) -> String {
     for warning in &plan.warnings {
         text.push_str(&format!("\n  warning: {warning}\n"));
     }
-    if !text.is_empty() {
+    if !text.is_empty() && !text.ends_with("\n\n") {
         text.push('\n');
     }
     if plan.is_empty() {
