@@ -9,4 +9,5 @@ mod crash;
 mod diagnostics;
 mod lock;
 mod quickstart;
+mod services;
 mod support;
