@@ -2,17 +2,19 @@
 //!
 //! **The core names no provider anywhere but in [`registry`].**
 
+pub mod aws;
 pub mod local;
 
 use crate::provider::Provider;
 use std::sync::Arc;
 
 /// Every provider name this build knows.
-pub const PROVIDER_NAMES: &[&str] = &["local"];
+pub const PROVIDER_NAMES: &[&str] = &["aws", "local"];
 
 /// A fresh, unconfigured driver for a provider name.
 pub fn registry(name: &str) -> Option<Arc<dyn Provider>> {
     match name {
+        "aws" => Some(Arc::new(aws::AwsProvider::new())),
         "local" => Some(Arc::new(local::LocalProvider::new())),
         _ => None,
     }

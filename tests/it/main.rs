@@ -1,6 +1,7 @@
 //! keyform's integration tests: one binary that runs the built `keyform`
 //! against fixture configurations and snapshots its output.
 
+mod aws;
 mod canary;
 mod changes;
 mod commands;

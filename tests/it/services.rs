@@ -119,10 +119,11 @@ fn psql(server: &Postgres, password: &str, sql: &str) -> (bool, String, String) 
 }
 
 #[test]
-fn moto_server_resets_its_state() {
+fn moto_server_answers() {
+    // A read-only request: the AWS tests use the same server at the same time, so nothing here may reset it.
     let endpoint = aws_endpoint();
-    let (status, body) = http("POST", &endpoint, "/moto-api/reset", &[]);
-    assert_eq!(status, 200, "POST {endpoint}/moto-api/reset: {body}");
+    let (status, body) = http("GET", &endpoint, "/moto-api/", &[]);
+    assert_eq!(status, 200, "GET {endpoint}/moto-api/: {body}");
 }
 
 #[test]
