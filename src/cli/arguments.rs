@@ -52,6 +52,9 @@ pub struct RunArguments {
     /// Instances to rotate whether or not rotation is due (set by `rotate --now`).
     #[arg(skip)]
     pub rotate_now: Vec<String>,
+    /// The address and id `keyform import` adopts.
+    #[arg(skip)]
+    pub import: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

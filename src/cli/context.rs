@@ -100,6 +100,13 @@ pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool, key_use: 
     let rotate_now = addresses(&run.rotate_now, "--now")
         .map_err(|diagnostic| diagnostics.push(diagnostic))
         .ok();
+    let import = match &run.import {
+        Some((address, id)) => addresses(std::slice::from_ref(address), "import")
+            .ok()
+            .and_then(|found| found.into_iter().next())
+            .map(|address| (address, id.clone())),
+        None => None,
+    };
     let replace = addresses(&run.replace, "--replace")
         .map_err(|diagnostic| diagnostics.push(diagnostic))
         .ok();
@@ -139,6 +146,7 @@ pub fn prepare(run: &RunArguments, sources: &SourceMap, destroy: bool, key_use: 
         targets,
         replace,
         rotate_now,
+        import,
         parallelism: run.parallelism,
     };
     let engine = Engine::new(root, sources.clone(), graph, inputs, key, options)?;

@@ -374,6 +374,7 @@ async fn apply_saved(printer: Printer, overrides: &RunArguments, path: &std::pat
         replace: saved.replace.clone(),
         lock_timeout: overrides.lock_timeout.clone(),
         rotate_now: Vec::new(),
+        import: None,
     };
     let (engine, store, plan, sources) = match make_plan(printer, &run, saved.destroy, "apply").await {
         Ok(parts) => parts,
@@ -418,9 +419,10 @@ async fn apply_saved(printer: Printer, overrides: &RunArguments, path: &std::pat
 async fn import(printer: Printer, run: &RunArguments, address: &str, id: &str) -> i32 {
     let targeted = RunArguments {
         targets: vec![address.to_string()],
+        import: Some((address.to_string(), id.to_string())),
         ..run.clone()
     };
-    let (engine, mut store, plan, sources) = match make_plan(printer, &targeted, false, "import").await {
+    let (_engine, mut store, plan, sources) = match make_plan(printer, &targeted, false, "import").await {
         Ok(parts) => parts,
         Err(code) => return code,
     };
@@ -432,43 +434,16 @@ async fn import(printer: Printer, run: &RunArguments, address: &str, id: &str) -
         .with_help("declare the resource first, then import into it");
         return fail(printer, &diagnostic.into(), &sources);
     };
-    if change.prior.is_some() {
+    let (Some(live), None) = (&change.live, &change.prior) else {
         let diagnostic = Diagnostic::error(Code::StateAddress, format!("{address} is already in state"))
             .with_help("use keyform state rm first to import another object to this address");
         return fail(printer, &diagnostic.into(), &sources);
-    }
-    let Some(provider) = engine.provider(&change.provider).cloned() else {
-        return EXIT_ERROR;
-    };
-    let found = provider
-        .import(crate::provider::ImportRequest {
-            resource_type: change.resource_type.clone(),
-            id: id.to_string(),
-        })
-        .await;
-    let live = match found {
-        Ok(Some(live)) => live,
-        Ok(None) => {
-            let diagnostic = Diagnostic::error(
-                Code::ProviderError,
-                format!("{address}: there is no {} with id `{id}`", change.resource_type),
-            )
-            .with_help("check the id");
-            return fail(printer, &diagnostic.into(), &sources);
-        }
-        Err(error) => {
-            return fail(
-                printer,
-                &engine.provider_diagnostic(address, "import", &error, None).into(),
-                &sources,
-            );
-        }
     };
     let record = crate::plan::engine::state_from_live(
         address,
         &change.resource_type,
         &change.provider,
-        &live,
+        live,
         &Default::default(),
         None,
     );

@@ -45,6 +45,8 @@ pub struct PlanOptions {
     pub replace: Vec<InstanceAddress>,
     /// Rotate these now, whether or not their rotation is due (`keyform rotate --now`).
     pub rotate_now: Vec<InstanceAddress>,
+    /// `keyform import ADDRESS ID`: planned like an import block.
+    pub import: Option<(InstanceAddress, String)>,
     pub parallelism: usize,
 }
 
@@ -887,6 +889,11 @@ impl Engine {
 
     fn import_ids(&self, address: &ResourceAddress) -> HashMap<String, String> {
         let mut ids = HashMap::new();
+        if let Some((target, id)) = &self.options.import
+            && target.resource == *address
+        {
+            ids.insert(target.to_string(), id.clone());
+        }
         if !address.module.is_root() {
             return ids;
         }
@@ -1008,6 +1015,41 @@ impl Engine {
             };
             change.import_id = Some(id.clone());
             change.live = Some(live);
+        } else if !self.options.destroy {
+            // A create: an object with the same name may exist already.
+            let found = {
+                let _permit = self.permit().await;
+                provider
+                    .lookup_existing(FindRequest {
+                        resource_type: resource.resource_type.clone(),
+                        token: String::new(),
+                        attributes: desired.attributes.clone(),
+                    })
+                    .await
+                    .map_err(|error| fail("lookup before create", error))?
+            };
+            match found {
+                Some(live) if matches!(live.status, LiveStatus::PendingDeletion { .. }) => {
+                    change.prior = Some(state_from_live(
+                        &key,
+                        &resource.resource_type,
+                        &provider_key,
+                        &live,
+                        &BTreeMap::new(),
+                        None,
+                    ));
+                    change.live = Some(live);
+                }
+                Some(live) => {
+                    // Planned as a create that the provider will refuse: say so now, with the way out.
+                    self.report(
+                        Diagnostic::warning(Code::ProviderError, format!("{key}: `{}` already exists and keyform does not manage it; creating it will fail", live.id))
+                            .with_optional_label(span.clone(), "would create it again")
+                            .with_help(format!("adopt it with an import block (to = {key}, id = \"{}\") or `keyform import {key} {}`, or choose another name", live.id, live.id)),
+                    );
+                }
+                None => {}
+            }
         }
         decide(
             &mut change,
@@ -1584,7 +1626,12 @@ fn decide(
                 forces_replacement: false,
             });
         }
-        for name in &desired.unknown {
+        // Secrets are listed below, once.
+        for name in desired
+            .unknown
+            .iter()
+            .filter(|name| !desired.secrets.contains_key(*name))
+        {
             change.changes.push(AttributeChange {
                 name: name.clone(),
                 before: String::new(),
@@ -1593,10 +1640,15 @@ fn decide(
             });
         }
         for (name, value) in &desired.secrets {
+            let after = if value.is_unknown() {
+                "(sensitive, known after apply)".to_string()
+            } else {
+                value.render()
+            };
             change.changes.push(AttributeChange {
                 name: name.clone(),
                 before: String::new(),
-                after: value.render(),
+                after,
                 forces_replacement: false,
             });
         }
@@ -1628,7 +1680,7 @@ fn decide(
         });
     }
     for name in &desired.unknown {
-        if !ignored(name) {
+        if !ignored(name) && !desired.secrets.contains_key(name) {
             change.changes.push(AttributeChange {
                 name: name.clone(),
                 before: render_json(live.attributes.get(name)),
@@ -1643,6 +1695,11 @@ fn decide(
         }
         let recorded = change.prior.as_ref().and_then(|prior| prior.secrets.get(name));
         let desired_fingerprint = desired.fingerprints.get(name);
+        let changes_to = if desired.secrets.get(name).is_some_and(Value::is_unknown) {
+            "(sensitive, known after apply)"
+        } else {
+            "(sensitive, changes)"
+        };
         let live_version = live.secret_versions.get(name);
         match recorded {
             _ if change.import_id.is_some() => change.changes.push(AttributeChange {
@@ -1654,7 +1711,7 @@ fn decide(
             None => change.changes.push(AttributeChange {
                 name: name.clone(),
                 before: "(unknown)".into(),
-                after: "(sensitive, changes)".into(),
+                after: changes_to.into(),
                 forces_replacement: false,
             }),
             Some(record) => {
@@ -1678,7 +1735,7 @@ fn decide(
                     change.changes.push(AttributeChange {
                         name: name.clone(),
                         before: "(sensitive)".into(),
-                        after: "(sensitive, changes)".into(),
+                        after: changes_to.into(),
                         forces_replacement: false,
                     });
                 }

@@ -162,6 +162,13 @@ pub trait Provider: Send + Sync {
     async fn apply(&self, request: ApplyRequest) -> Result<Option<LiveObject>, ProviderError>;
     async fn import(&self, request: ImportRequest) -> Result<Option<LiveObject>, ProviderError>;
     async fn find_by_token(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError>;
+    /// Before a create: an object the create would collide with (a name-addressed secret that
+    /// exists, or is pending deletion and would be restored). `request.token` is empty.
+    /// Types whose objects get ids from the provider have nothing to collide with.
+    async fn lookup_existing(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError> {
+        let _ = request;
+        Ok(None)
+    }
     /// Ids of every active object of a type, not those pending deletion (for finding unmanaged objects).
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError>;
     async fn read_secret(&self, request: ReadSecretRequest) -> Result<SensitiveString, ProviderError>;

@@ -285,3 +285,28 @@ fn drift_reports_unmanaged_objects_and_changes_made_outside() {
         stdout(&drift)
     );
 }
+
+#[test]
+fn a_secret_pending_deletion_is_restored_not_created_again() {
+    let workspace = Workspace::initialized(KEY_AND_SECRET);
+    assert_exit(&workspace.run(&["apply", "--auto-approve"]), 0);
+    assert_exit(&workspace.run(&["destroy", "--auto-approve"]), 0);
+    let plan = workspace.run(&["plan"]);
+    assert_exit(&plan, 0);
+    assert!(
+        stdout(&plan).contains("local_secret.db   recover from pending deletion"),
+        "{}",
+        stdout(&plan)
+    );
+    assert_exit(&workspace.run(&["apply", "--auto-approve"]), 0);
+    let text =
+        std::fs::read_to_string(workspace.state_folder().join("local-store/secrets/db.json")).expect("the secret");
+    let object: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert!(object["deletion_date"].is_null(), "restored: {object}");
+    assert_eq!(
+        object["versions"].as_array().map(Vec::len),
+        Some(2),
+        "the old version kept as previous, a new current: {object}"
+    );
+    assert_exit(&workspace.run(&["plan", "--detailed-exitcode"]), 0);
+}

@@ -165,6 +165,18 @@ impl Provider for LocalProvider {
         }
     }
 
+    async fn lookup_existing(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError> {
+        match request.resource_type.as_str() {
+            // Keys get fresh ids: nothing to collide with.
+            "local_key" => Ok(None),
+            "local_secret" => {
+                self.blocking(move |store| secrets::lookup_by_name(&store, &request))
+                    .await
+            }
+            other => Err(unknown_type(other)),
+        }
+    }
+
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError> {
         let kind = match resource_type {
             "local_key" => store::Kind::Key,

@@ -103,6 +103,14 @@ pub fn find_by_token(store: &Store, request: &FindRequest) -> Result<Option<Live
         .map(live))
 }
 
+/// The secret a create of `request.attributes.name` would collide with.
+pub fn lookup_by_name(store: &Store, request: &FindRequest) -> Result<Option<LiveObject>, ProviderError> {
+    match request.attributes.get("name").and_then(|value| value.as_str()) {
+        Some(name) => read(store, name),
+        None => Ok(None),
+    }
+}
+
 fn text(attributes: &Attributes, name: &str) -> Option<String> {
     attributes
         .get(name)
