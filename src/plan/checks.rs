@@ -53,6 +53,24 @@ pub fn check_configuration(root: &ModuleConfig, sources: &SourceMap) -> Diagnost
 const FOLDED_TYPES: &[(&str, &str)] = &[
     ("random_password", "a `generate({ length = 32 })` value source"),
     ("local_sensitive_file", "local_secret"),
+    (
+        "aws_secretsmanager_secret_version",
+        "the `value` of aws_secretsmanager_secret",
+    ),
+    (
+        "aws_secretsmanager_secret_rotation",
+        "the `rotation` block of aws_secretsmanager_secret",
+    ),
+    (
+        "aws_secretsmanager_secret_policy",
+        "the `policy` of aws_secretsmanager_secret",
+    ),
+    ("aws_kms_key_policy", "the `policy` of aws_kms_key"),
+    ("vault_generic_secret", "vault_kv_secret_v2"),
+    (
+        "azurerm_key_vault_access_policy",
+        "azurerm_key_vault (access policies arrive with the Azure work)",
+    ),
 ];
 
 fn unknown_type(resource: &ResourceConfig, schemas: &HashMap<String, ResourceSchema>) -> Diagnostic {
@@ -157,5 +175,64 @@ fn check_resource(
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_configuration;
+    use crate::config::load::load_configuration;
+    use crate::diag::SourceMap;
+
+    fn diagnostics_of(text: &str) -> Vec<String> {
+        let folder = tempfile::tempdir().expect("folder");
+        std::fs::write(folder.path().join("main.hcl"), text).expect("write");
+        let sources = SourceMap::new();
+        let (root, loaded) = load_configuration(folder.path(), &sources);
+        assert!(!loaded.has_errors());
+        check_configuration(&root, &sources)
+            .into_iter()
+            .map(|diagnostic| {
+                format!(
+                    "{} {} / {}",
+                    diagnostic.code,
+                    diagnostic.message,
+                    diagnostic.help.unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn terraform_types_keyform_folds_point_to_the_keyform_way() {
+        let found = diagnostics_of("resource \"aws_secretsmanager_secret_version\" \"v\" {}\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("KF1016") && found[0].contains("the `value` of aws_secretsmanager_secret"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_and_blocks_get_did_you_mean_and_secret_literals_are_masked() {
+        let folder = tempfile::tempdir().expect("folder");
+        let text = "resource \"local_secret\" \"s\" {\n  nmae  = \"x\"\n  value = \"hunter2\"\n  rotaton {}\n}\n";
+        std::fs::write(folder.path().join("main.hcl"), text).expect("write");
+        let sources = SourceMap::new();
+        let (root, _) = load_configuration(folder.path(), &sources);
+        let found: Vec<String> = check_configuration(&root, &sources)
+            .into_iter()
+            .filter_map(|diagnostic| diagnostic.help)
+            .collect();
+        assert!(
+            found.iter().any(|help| help.contains("did you mean `name`?")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|help| help.contains("did you mean `rotation`?")),
+            "{found:?}"
+        );
+        let masked = sources.masked_text(crate::diag::FileId(0)).expect("the file");
+        assert!(!masked.contains("hunter2"), "{masked}");
     }
 }

@@ -47,6 +47,51 @@ impl Summary {
     }
 }
 
+/// The pretty-printed lines of a JSON document that a plan shows as a quoted string.
+fn document_lines(rendered: &str) -> Option<Vec<String>> {
+    let text: String = serde_json::from_str(rendered).ok()?;
+    let document: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if !(document.is_object() || document.is_array()) {
+        return None;
+    }
+    let pretty = serde_json::to_string_pretty(&document).ok()?;
+    Some(pretty.lines().map(str::to_string).collect())
+}
+
+/// A line diff (`  ` kept, `- ` removed, `+ ` added) of two JSON documents, or None
+/// when the values are not both documents.
+fn document_diff(before: &str, after: &str) -> Option<Vec<String>> {
+    let old = document_lines(before)?;
+    let new = document_lines(after)?;
+    // Longest common subsequence over lines; policies are small.
+    let mut common = vec![vec![0usize; new.len() + 1]; old.len() + 1];
+    for (row, old_line) in old.iter().enumerate().rev() {
+        for (column, new_line) in new.iter().enumerate().rev() {
+            common[row][column] = if old_line == new_line {
+                common[row + 1][column + 1] + 1
+            } else {
+                common[row + 1][column].max(common[row][column + 1])
+            };
+        }
+    }
+    let (mut row, mut column) = (0, 0);
+    let mut lines = Vec::new();
+    while row < old.len() || column < new.len() {
+        if row < old.len() && column < new.len() && old[row] == new[column] {
+            lines.push(format!("  {}", old[row]));
+            row += 1;
+            column += 1;
+        } else if column < new.len() && (row == old.len() || common[row][column + 1] >= common[row + 1][column]) {
+            lines.push(format!("+ {}", new[column]));
+            column += 1;
+        } else {
+            lines.push(format!("- {}", old[row]));
+            row += 1;
+        }
+    }
+    Some(lines)
+}
+
 fn visible(change: &InstanceChange) -> bool {
     change.action != Action::NoOp || change.rotate
 }
@@ -120,7 +165,13 @@ pub fn render_text(plan: &Plan) -> String {
             .unwrap_or(0);
         for attribute in &change.changes {
             let name = format!("{}:", attribute.name);
-            if change.action == Action::Create || attribute.before.is_empty() {
+            if let Some(lines) = document_diff(&attribute.before, &attribute.after) {
+                // A JSON document (a key policy): shown line by line.
+                text.push_str(&format!("        {name}\n"));
+                for line in lines {
+                    text.push_str(&format!("          {line}\n"));
+                }
+            } else if change.action == Action::Create || attribute.before.is_empty() {
                 text.push_str(&format!("        {name:<w$} {}\n", attribute.after, w = name_width + 1));
             } else {
                 text.push_str(&format!(
@@ -179,4 +230,34 @@ pub fn render_markdown(plan: &Plan) -> String {
     }
     text.push_str("```\n");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_diff;
+
+    fn quoted(document: &str) -> String {
+        serde_json::Value::String(document.to_string()).to_string()
+    }
+
+    #[test]
+    fn json_documents_differ_line_by_line() {
+        let before = quoted(r#"{"Statement":[{"Action":["kms:Decrypt","kms:Encrypt"],"Effect":"Allow"}]}"#);
+        let after = quoted(r#"{"Statement":[{"Action":["kms:Decrypt"],"Effect":"Allow"}]}"#);
+        let lines = document_diff(&before, &after).expect("both are documents");
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.starts_with("- ") && line.contains("kms:Encrypt")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .filter(|line| line.starts_with("+ ") || line.starts_with("- "))
+                .all(|line| line.contains("kms:")),
+            "{lines:#?}"
+        );
+        assert!(document_diff("\"plain\"", &after).is_none());
+    }
 }
