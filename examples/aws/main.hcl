@@ -53,6 +53,41 @@ resource "aws_kms_key" "payments" {
   })
 }
 
+# The services address the key by its alias, so the alias can move to a new key.
+resource "aws_kms_alias" "payments" {
+  name          = "alias/payments"
+  target_key_id = aws_kms_key.payments.key_id
+}
+
+# The audit account may decrypt what the payments service encrypts, and
+# nothing else. Its own IAM policy must allow the same on the key's ARN.
+resource "aws_kms_grant" "audit" {
+  name              = "audit-account-decrypts-payments"
+  key_id            = aws_kms_key.payments.key_id
+  grantee_principal = "arn:aws:iam::${var.audit_account_id}:root"
+  operations        = ["Decrypt", "DescribeKey"]
+
+  constraints {
+    encryption_context_subset = {
+      service = "payments"
+    }
+  }
+}
+
+variable "audit_account_id" {
+  description = "the audit account that may decrypt with the payments key"
+  type        = string
+  default     = "111122223333"
+}
+
 output "payments_key_arn" {
   value = aws_kms_key.payments.arn
+}
+
+output "payments_alias_arn" {
+  value = aws_kms_alias.payments.arn
+}
+
+output "audit_grant_id" {
+  value = aws_kms_grant.audit.grant_id
 }

@@ -255,6 +255,12 @@ impl Builder {
             for attribute in provider.body.attributes.values() {
                 self.depend(&node, &attribute.value, path, module);
             }
+            // Nested blocks of a provider block (`assume_role`) refer to things too.
+            for block in &provider.body.blocks {
+                for attribute in block.body.attributes.values() {
+                    self.depend(&node, &attribute.value, path, module);
+                }
+            }
         }
         for call in module.module_calls.values() {
             let child_path = path.child(&call.name, None);

@@ -135,6 +135,17 @@ pub fn evaluate_instance(
         if block_schema.name == "rotation" {
             let every = inner.attributes.get("every").and_then(serde_json::Value::as_u64);
             let grace = inner.attributes.get("grace").and_then(serde_json::Value::as_u64);
+            // A provider that rotates by itself takes its own schedule instead of `every`.
+            if every.is_some() && inner.attributes.contains_key("schedule_expression") {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidRotation,
+                        "a rotation gives both `every` and `schedule_expression`",
+                    )
+                    .with_optional_label(block.span.clone(), "two schedules")
+                    .with_help("give one of them: every = \"30d\", or schedule_expression = \"rate(30 days)\""),
+                );
+            }
             if let Some(every) = every {
                 if every == 0 {
                     diagnostics.push(

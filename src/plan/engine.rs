@@ -676,6 +676,16 @@ impl Engine {
                     }
                 }
             }
+            // Nested blocks (`assume_role { ... }`): one JSON object per block, under its name.
+            for diagnostic in super::provider_blocks::evaluate_provider_blocks(
+                provider.as_ref(),
+                &config.body,
+                &scope,
+                &mut attributes,
+            ) {
+                self.report(diagnostic);
+                ok = false;
+            }
         }
         if !ok {
             return false;
@@ -1103,6 +1113,8 @@ impl Engine {
         if diagnostics.has_errors() {
             return Err(diagnostics);
         }
+        // Warnings of the walk (an object that a create would collide with) are shown with the plan.
+        self.report_all(diagnostics);
         let mut plan = plan.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         plan.moves = moves;
         let declared: HashSet<String> = plan.changes.iter().map(|change| change.address.to_string()).collect();
@@ -1664,11 +1676,21 @@ fn decide(
             .attributes
             .get(name)
             .or_else(|| change.prior.as_ref().and_then(|prior| prior.attributes.get(name)));
-        let same = before == Some(value) || (value.is_null() && before.is_none());
+        let same = before == Some(value)
+            || (value.is_null() && before.is_none())
+            || before.is_some_and(|before| {
+                schema
+                    .attribute(name)
+                    .is_some_and(|attribute| attribute.same_value(before, value))
+            });
         if same {
             continue;
         }
-        let forces = schema.attribute(name).is_some_and(|attribute| attribute.force_new);
+        // A block forces replacement when one of its attributes that does changes.
+        let forces = schema.attribute(name).is_some_and(|attribute| attribute.force_new)
+            || schema
+                .block(name)
+                .is_some_and(|block| block.forces_replacement(before, value));
         if forces {
             replace_because.push(name.clone());
         }

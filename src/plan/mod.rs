@@ -10,6 +10,7 @@
 pub mod checks;
 pub mod desired;
 pub mod engine;
+pub mod provider_blocks;
 pub mod render;
 pub mod saved;
 pub mod types;

@@ -7,6 +7,10 @@
 //! token, update in place, a secret write changes the version id (what drift
 //! detection relies on), list, import, not-found handling, delete
 //! (recoverably where the type allows), recover, idempotent delete.
+//!
+//! A type addressed by name (an alias) carries no token: when another token
+//! finds the object and `lookup_existing` reports the same object by name,
+//! "find by another token" is NotSupported, not failed.
 
 use super::{ApplyAction, ApplyRequest, Attributes, FindRequest, ImportRequest, LiveStatus, Provider, ReadRequest};
 use crate::secret::SensitiveString;
@@ -118,13 +122,28 @@ pub async fn run(subject: &Subject) -> Vec<(&'static str, Outcome)> {
     ));
     let wrong_token = FindRequest {
         token: uuid::Uuid::new_v4().simple().to_string(),
-        ..find
+        ..find.clone()
     };
     results.push((
         "find by another token",
         match provider.find_by_token(wrong_token).await {
             Ok(None) => Outcome::Passed,
-            Ok(Some(live)) => Outcome::Failed(format!("another token found {}", live.id)),
+            Ok(Some(live)) => {
+                // A type addressed by name (an alias) carries no token: any create of that name
+                // adopts the object, which `lookup_existing` says before a create.
+                let by_name = provider
+                    .lookup_existing(FindRequest {
+                        token: String::new(),
+                        ..find
+                    })
+                    .await;
+                match by_name {
+                    Ok(Some(existing)) if existing.id == live.id => Outcome::NotSupported(
+                        "objects of this type are addressed by name and carry no token: a create of the same name adopts the object".into(),
+                    ),
+                    _ => Outcome::Failed(format!("another token found {}", live.id)),
+                }
+            }
             Err(error) => Outcome::Failed(error.to_string()),
         },
     ));

@@ -156,6 +156,11 @@ pub trait Provider: Send + Sync {
     fn schema(&self) -> Vec<ResourceSchema>;
     /// The provider block's own attributes.
     fn provider_schema(&self) -> Vec<AttributeSchema>;
+    /// The provider block's nested blocks (`assume_role`); the core passes each as a JSON
+    /// object under its name in `ConfigureRequest.attributes`.
+    fn provider_blocks(&self) -> Vec<BlockSchema> {
+        Vec::new()
+    }
     async fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError>;
     /// Ok(None) when the object no longer exists.
     async fn read(&self, request: ReadRequest) -> Result<Option<LiveObject>, ProviderError>;

@@ -46,6 +46,8 @@ pub struct AttributeSchema {
     pub computed: bool,
     /// Changing it replaces the object.
     pub force_new: bool,
+    /// A list compared as a set: order and repeats are no change (grant operations).
+    pub unordered: bool,
     pub description: &'static str,
 }
 
@@ -57,6 +59,7 @@ impl AttributeSchema {
             required: false,
             computed: false,
             force_new: false,
+            unordered: false,
             description,
         }
     }
@@ -76,6 +79,27 @@ impl AttributeSchema {
         self
     }
 
+    pub const fn unordered(mut self) -> Self {
+        self.unordered = true;
+        self
+    }
+
+    /// Whether two values of this attribute mean the same (a set's items in any order).
+    pub fn same_value(&self, left: &serde_json::Value, right: &serde_json::Value) -> bool {
+        if left == right {
+            return true;
+        }
+        let items = |value: &serde_json::Value| {
+            value.as_array().map(|items| {
+                let mut texts: Vec<String> = items.iter().map(serde_json::Value::to_string).collect();
+                texts.sort();
+                texts.dedup();
+                texts
+            })
+        };
+        self.unordered && items(left).is_some() && items(left) == items(right)
+    }
+
     pub fn is_secret(&self) -> bool {
         self.attribute_type == AttributeType::Secret
     }
@@ -87,6 +111,23 @@ pub struct BlockSchema {
     pub name: &'static str,
     pub attributes: Vec<AttributeSchema>,
     pub description: &'static str,
+}
+
+impl BlockSchema {
+    /// Whether going from `before` to `after` (the block as JSON objects) changes an attribute
+    /// that forces replacement; a missing attribute and a null one are the same.
+    pub fn forces_replacement(&self, before: Option<&serde_json::Value>, after: &serde_json::Value) -> bool {
+        let field = |value: Option<&serde_json::Value>, name: &str| {
+            value
+                .and_then(|block| block.get(name))
+                .filter(|inner| !inner.is_null())
+                .cloned()
+        };
+        self.attributes
+            .iter()
+            .filter(|attribute| attribute.force_new)
+            .any(|attribute| field(before, attribute.name) != field(Some(after), attribute.name))
+    }
 }
 
 /// A resource type.
@@ -117,7 +158,37 @@ impl ResourceSchema {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_json;
+    use super::{AttributeSchema, AttributeType, BlockSchema, normalize_json};
+
+    #[test]
+    fn an_unordered_list_compares_as_a_set() {
+        let operations = AttributeSchema::new("operations", AttributeType::ListOfStrings, "").unordered();
+        let configured = serde_json::json!(["Encrypt", "Decrypt", "Encrypt"]);
+        assert!(operations.same_value(&serde_json::json!(["Decrypt", "Encrypt"]), &configured));
+        assert!(!operations.same_value(&serde_json::json!(["Decrypt"]), &configured));
+        let ordered = AttributeSchema::new("list", AttributeType::ListOfStrings, "");
+        assert!(!ordered.same_value(&serde_json::json!(["b", "a"]), &serde_json::json!(["a", "b"])));
+    }
+
+    #[test]
+    fn a_block_forces_replacement_through_its_attributes() {
+        let block = BlockSchema {
+            name: "constraints",
+            attributes: vec![
+                AttributeSchema::new("fixed", AttributeType::MapOfStrings, "").force_new(),
+                AttributeSchema::new("free", AttributeType::String, ""),
+            ],
+            description: "",
+        };
+        let before = serde_json::json!({ "fixed": { "team": "a" }, "free": "x" });
+        assert!(!block.forces_replacement(
+            Some(&before),
+            &serde_json::json!({ "fixed": { "team": "a" }, "free": "y" })
+        ));
+        assert!(block.forces_replacement(Some(&before), &serde_json::json!({ "fixed": { "team": "b" } })));
+        assert!(block.forces_replacement(None, &serde_json::json!({ "fixed": {} })));
+        assert!(!block.forces_replacement(None, &serde_json::json!({ "free": "x", "fixed": null })));
+    }
 
     #[test]
     fn json_compares_after_normalisation() {

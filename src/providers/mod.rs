@@ -4,18 +4,20 @@
 
 pub mod aws;
 pub mod local;
+pub mod vault;
 
 use crate::provider::Provider;
 use std::sync::Arc;
 
 /// Every provider name this build knows.
-pub const PROVIDER_NAMES: &[&str] = &["aws", "local"];
+pub const PROVIDER_NAMES: &[&str] = &["aws", "local", "vault"];
 
 /// A fresh, unconfigured driver for a provider name.
 pub fn registry(name: &str) -> Option<Arc<dyn Provider>> {
     match name {
         "aws" => Some(Arc::new(aws::AwsProvider::new())),
         "local" => Some(Arc::new(local::LocalProvider::new())),
+        "vault" => Some(Arc::new(vault::VaultProvider::new())),
         _ => None,
     }
 }

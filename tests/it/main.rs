@@ -2,6 +2,9 @@
 //! against fixture configurations and snapshots its output.
 
 mod aws;
+mod aws_assume_role;
+mod aws_kms;
+mod aws_secrets;
 mod canary;
 mod changes;
 mod commands;
@@ -12,3 +15,4 @@ mod lock;
 mod quickstart;
 mod services;
 mod support;
+mod vault;

@@ -8,6 +8,8 @@
 //! from the SDK's `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_KMS`. Retries use
 //! the SDK's adaptive mode.
 
+use super::assume_role::AssumeRole;
+use super::rate_limit::{RateLimits, paced_default_http_client};
 use crate::provider::{Attributes, ProviderError};
 use crate::secret::SensitiveString;
 use aws_config::retry::RetryConfig;
@@ -25,6 +27,10 @@ pub struct Settings {
     pub access_key: Option<String>,
     /// Debug prints `(sensitive)`.
     pub secret_key: Option<SensitiveString>,
+    /// Calls per second of each operation family ([`super::rate_limit`]); clones share the pace.
+    pub rate_limits: RateLimits,
+    /// The `assume_role` block ([`super::assume_role`]).
+    pub assume_role: Option<AssumeRole>,
 }
 
 impl Settings {
@@ -47,6 +53,8 @@ impl Settings {
             endpoint_url: text("endpoint_url"),
             access_key: text("access_key"),
             secret_key: secrets.get("secret_key").cloned(),
+            rate_limits: RateLimits::from_block(attributes)?,
+            assume_role: AssumeRole::from_block(attributes)?,
         };
         if settings.access_key.is_some() != settings.secret_key.is_some() {
             return Err(ProviderError::new(
@@ -69,9 +77,12 @@ impl Settings {
     }
 }
 
-/// Builds the KMS client for a provider block.
-pub async fn kms_client(settings: &Settings) -> Result<aws_sdk_kms::Client, ProviderError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive());
+/// The SDK configuration every client of a provider block shares (KMS, Secrets Manager): built
+/// once per configure, so a role is assumed once.
+pub async fn sdk_config(settings: &Settings) -> Result<aws_config::SdkConfig, ProviderError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive())
+        .http_client(paced_default_http_client(settings.rate_limits.clone()));
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -96,7 +107,10 @@ pub async fn kms_client(settings: &Settings) -> Result<aws_sdk_kms::Client, Prov
             "set `region` in the provider block, or AWS_REGION, or a region in the profile of ~/.aws/config",
         ));
     }
-    Ok(aws_sdk_kms::Client::new(&config))
+    match &settings.assume_role {
+        Some(role) => Ok(super::assume_role::assume(config, role).await?.0),
+        None => Ok(config),
+    }
 }
 
 /// Error codes that retrying the same call may cure.

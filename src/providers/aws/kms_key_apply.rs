@@ -9,6 +9,7 @@
 
 use super::client::{has_code, provider_error};
 use super::kms_key::{KeySettings, TokenIndex, read};
+use super::retry::retry_while_principal_not_visible;
 use super::tags;
 use crate::provider::{ApplyAction, ApplyRequest, LiveObject, LiveStatus, ProviderError};
 use aws_sdk_kms::Client;
@@ -112,10 +113,7 @@ async fn create(
     if let Some(multi_region) = settings.multi_region {
         call = call.multi_region(multi_region);
     }
-    let created = call
-        .send()
-        .await
-        .map_err(|error| provider_error(error, "kms:CreateKey", "*"))?;
+    let created = retry_while_principal_not_visible("kms:CreateKey", "*", || call.clone().send()).await?;
     let id = created
         .key_metadata()
         .map(|metadata| metadata.key_id().to_string())
@@ -166,15 +164,13 @@ async fn update(
         && wanted("policy")
         && text("policy") != Some(policy.as_str())
     {
-        client
+        let call = client
             .put_key_policy()
             .key_id(id)
             .policy_name("default")
             .policy(policy)
-            .bypass_policy_lockout_safety_check(settings.bypass_policy_lockout_safety_check)
-            .send()
-            .await
-            .map_err(|error| provider_error(error, "kms:PutKeyPolicy", id))?;
+            .bypass_policy_lockout_safety_check(settings.bypass_policy_lockout_safety_check);
+        retry_while_principal_not_visible("kms:PutKeyPolicy", id, || call.clone().send()).await?;
     }
     // Enable before changing rotation (a disabled key refuses it), disable after.
     let enable = settings.is_enabled.filter(|_| wanted("is_enabled"));

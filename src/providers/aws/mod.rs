@@ -3,7 +3,10 @@
 //! One driver instance serves one provider block. `configure` builds the SDK
 //! clients ([`client`]): region, profile and endpoint from the block or the
 //! SDK's environment, credentials from the block or the SDK's default chain,
-//! adaptive retries. Every SDK error becomes a [`ProviderError`] carrying the
+//! optionally as an assumed role ([`assume_role`]), adaptive retries, and
+//! every request paced per operation at AWS's quotas ([`rate_limit`]: no call
+//! site needs to do anything). CreateKey and PutKeyPolicy retry while a
+//! principal their policy names is not visible yet ([`retry`]). Every SDK error becomes a [`ProviderError`] carrying the
 //! AWS error code and message, the call (`kms:CreateKey`) and the resource,
 //! with help for the common ones (AccessDenied names the missing permission).
 //!
@@ -12,11 +15,31 @@
 //! finds the first key instead of making a second one. Destroying a key
 //! schedules its deletion; a key found pending deletion is recovered, never
 //! recreated.
+//!
+//! `aws_kms_alias` ([`kms_alias`]) is addressed by its name, and deleting it
+//! is immediate. `aws_kms_grant` ([`kms_grant`], [`kms_grant_apply`]) is
+//! named by the journal's token (or its configured name), which makes
+//! CreateGrant idempotent; AWS cannot change a grant, so a change replaces it.
+//!
+//! `aws_secretsmanager_secret` ([`secret_schema`], [`secret`],
+//! [`secret_apply`]) folds the value and the rotation into one resource: the
+//! value is written with the journal's token as `ClientRequestToken`, drift
+//! is found through the AWSCURRENT version id without reading the value, and
+//! a create whose name is pending deletion restores that secret.
 
+mod assume_role;
 mod client;
+mod kms_alias;
+mod kms_grant;
+mod kms_grant_apply;
 mod kms_key;
 mod kms_key_apply;
+mod rate_limit;
+mod retry;
 mod schema;
+mod secret;
+mod secret_apply;
+mod secret_schema;
 mod tags;
 
 pub use tags::TOKEN_TAG;
@@ -34,6 +57,7 @@ use std::sync::OnceLock;
 #[derive(Debug, Default)]
 pub struct AwsProvider {
     kms: OnceLock<aws_sdk_kms::Client>,
+    secrets_manager: OnceLock<aws_sdk_secretsmanager::Client>,
     tokens: TokenIndex,
 }
 
@@ -44,6 +68,12 @@ impl AwsProvider {
 
     fn kms(&self) -> Result<&aws_sdk_kms::Client, ProviderError> {
         self.kms
+            .get()
+            .ok_or_else(|| ProviderError::new("NotConfigured", "the aws provider was used before it was configured"))
+    }
+
+    fn secrets_manager(&self) -> Result<&aws_sdk_secretsmanager::Client, ProviderError> {
+        self.secrets_manager
             .get()
             .ok_or_else(|| ProviderError::new("NotConfigured", "the aws provider was used before it was configured"))
     }
@@ -70,17 +100,25 @@ impl Provider for AwsProvider {
         schema::provider_attributes()
     }
 
+    fn provider_blocks(&self) -> Vec<crate::provider::BlockSchema> {
+        schema::provider_blocks()
+    }
+
     async fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError> {
         let settings = client::Settings::from_block(&request.attributes, &request.secrets)?;
-        let kms = client::kms_client(&settings).await?;
-        // A second configure of the same driver keeps the first client.
-        let _ = self.kms.set(kms);
+        let config = client::sdk_config(&settings).await?;
+        // A second configure of the same driver keeps the first clients.
+        let _ = self.kms.set(aws_sdk_kms::Client::new(&config));
+        let _ = self.secrets_manager.set(aws_sdk_secretsmanager::Client::new(&config));
         Ok(())
     }
 
     async fn read(&self, request: ReadRequest) -> Result<Option<LiveObject>, ProviderError> {
         match request.resource_type.as_str() {
             schema::KMS_KEY => kms_key::read(self.kms()?, &request.id, &request.prior).await,
+            secret_schema::SECRET => secret::read(self.secrets_manager()?, &request.id, &request.prior, None).await,
+            schema::KMS_ALIAS => kms_alias::read(self.kms()?, &request.id, &request.prior).await,
+            schema::KMS_GRANT => kms_grant::read(self.kms()?, &request.id, &request.prior).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -88,6 +126,9 @@ impl Provider for AwsProvider {
     async fn apply(&self, request: ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
         match request.resource_type.as_str() {
             schema::KMS_KEY => kms_key_apply::apply(self.kms()?, &self.tokens, &request).await,
+            secret_schema::SECRET => secret_apply::apply(self.secrets_manager()?, &request).await,
+            schema::KMS_ALIAS => kms_alias::apply(self.kms()?, &request).await,
+            schema::KMS_GRANT => kms_grant_apply::apply(self.kms()?, &request).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -95,6 +136,11 @@ impl Provider for AwsProvider {
     async fn import(&self, request: ImportRequest) -> Result<Option<LiveObject>, ProviderError> {
         match request.resource_type.as_str() {
             schema::KMS_KEY => kms_key::read(self.kms()?, &request.id, &Default::default()).await,
+            secret_schema::SECRET => {
+                secret::read(self.secrets_manager()?, &request.id, &Default::default(), None).await
+            }
+            schema::KMS_ALIAS => kms_alias::read(self.kms()?, &request.id, &Default::default()).await,
+            schema::KMS_GRANT => kms_grant::read(self.kms()?, &request.id, &Default::default()).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -108,18 +154,37 @@ impl Provider for AwsProvider {
                     None => Ok(None),
                 }
             }
+            schema::KMS_ALIAS => kms_alias::find_by_name(self.kms()?, &request.attributes).await,
+            schema::KMS_GRANT => kms_grant::find_by_token(self.kms()?, &request.token, &request.attributes).await,
+            secret_schema::SECRET => {
+                secret::find_by_token(self.secrets_manager()?, &request.token, &request.attributes).await
+            }
             other => Err(unknown_type(other)),
+        }
+    }
+
+    async fn lookup_existing(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError> {
+        match request.resource_type.as_str() {
+            schema::KMS_ALIAS => kms_alias::find_by_name(self.kms()?, &request.attributes).await,
+            secret_schema::SECRET => secret::lookup_existing(self.secrets_manager()?, &request.attributes).await,
+            _ => Ok(None),
         }
     }
 
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError> {
         match resource_type {
             schema::KMS_KEY => kms_key::list(self.kms()?).await,
+            secret_schema::SECRET => secret::list(self.secrets_manager()?).await,
+            schema::KMS_ALIAS => kms_alias::list(self.kms()?).await,
+            schema::KMS_GRANT => kms_grant::list(self.kms()?).await,
             other => Err(unknown_type(other)),
         }
     }
 
     async fn read_secret(&self, request: ReadSecretRequest) -> Result<SensitiveString, ProviderError> {
+        if request.resource_type == secret_schema::SECRET && request.attribute == "value" {
+            return secret::read_value(self.secrets_manager()?, &request.id).await;
+        }
         Err(ProviderError::new(
             "NotSecret",
             format!(

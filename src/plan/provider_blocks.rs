@@ -1,0 +1,124 @@
+//! Nested blocks of a provider block, such as `assume_role { role_arn = ... }`
+//! in `provider "aws"`.
+//!
+//! Each nested block is checked against the blocks the driver declares
+//! ([`Provider::provider_blocks`]) and evaluated into a JSON object under the
+//! block's name in `ConfigureRequest.attributes`, with its attributes
+//! converted to their declared types. **A nested block the driver does not
+//! declare is an error, never silently dropped** (a dropped `assume_role`
+//! would act in the wrong account). A block may appear once; secret
+//! attributes are not supported inside provider blocks.
+
+use crate::config::eval::{Scope, evaluate};
+use crate::config::model::BodyConfig;
+use crate::diag::{Code, Diagnostic, did_you_mean};
+use crate::provider::{Attributes, Provider};
+
+/// Evaluates the nested blocks of a provider block into `attributes`; the diagnostics of what failed.
+pub fn evaluate_provider_blocks(
+    provider: &dyn Provider,
+    body: &BodyConfig,
+    scope: &Scope<'_>,
+    attributes: &mut Attributes,
+) -> Vec<Diagnostic> {
+    let schemas = provider.provider_blocks();
+    let mut diagnostics = Vec::new();
+    for block in &body.blocks {
+        let Some(block_schema) = schemas.iter().find(|schema| schema.name == block.block_type) else {
+            let names: Vec<&str> = schemas.iter().map(|schema| schema.name).collect();
+            let help = match did_you_mean(&block.block_type, names.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None if names.is_empty() => format!("provider \"{}\" takes no nested blocks", provider.name()),
+                None => format!(
+                    "provider \"{}\" takes the blocks: {}",
+                    provider.name(),
+                    names.join(", ")
+                ),
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::UnknownBlock,
+                    format!("provider \"{}\" has no block `{}`", provider.name(), block.block_type),
+                )
+                .with_optional_label(block.span.clone(), "unknown block")
+                .with_help(help),
+            );
+            continue;
+        };
+        if attributes.contains_key(block_schema.name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DuplicateDeclaration,
+                    format!("`{}` may appear once", block_schema.name),
+                )
+                .with_optional_label(block.span.clone(), "second block")
+                .with_help("merge the two blocks"),
+            );
+            continue;
+        }
+        let mut object = Attributes::new();
+        for attribute in block.body.attributes.values() {
+            let Some(attribute_schema) = block_schema
+                .attributes
+                .iter()
+                .find(|candidate| candidate.name == attribute.name && !candidate.is_secret())
+            else {
+                let names = block_schema.attributes.iter().map(|candidate| candidate.name);
+                let help = match did_you_mean(&attribute.name, names) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("`{}` takes: {}", block_schema.name, attribute_names(block_schema)),
+                };
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownAttribute,
+                        format!("block `{}` has no attribute `{}`", block_schema.name, attribute.name),
+                    )
+                    .with_optional_label(attribute.name_span.clone(), "unknown attribute")
+                    .with_help(help),
+                );
+                continue;
+            };
+            match evaluate(&attribute.value, scope) {
+                Ok(value) => match super::desired::convert(&value, attribute_schema.attribute_type) {
+                    Ok(json) => {
+                        object.insert(attribute.name.clone(), json);
+                    }
+                    Err(wanted) => diagnostics.push(
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!("`{}.{}` must be {wanted}", block_schema.name, attribute.name),
+                        )
+                        .with_optional_label(attribute.value.span(), format!("this is a {}", value.type_name()))
+                        .with_help(attribute_schema.description),
+                    ),
+                },
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+        for missing in block_schema
+            .attributes
+            .iter()
+            .filter(|attribute| attribute.required && !object.contains_key(attribute.name))
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::MissingAttribute,
+                    format!("block `{}` needs `{}`", block_schema.name, missing.name),
+                )
+                .with_optional_label(block.span.clone(), "in this block")
+                .with_help(missing.description),
+            );
+        }
+        attributes.insert(block_schema.name.to_string(), serde_json::Value::Object(object));
+    }
+    diagnostics
+}
+
+fn attribute_names(block: &crate::provider::BlockSchema) -> String {
+    block
+        .attributes
+        .iter()
+        .map(|attribute| attribute.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

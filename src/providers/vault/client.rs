@@ -1,0 +1,437 @@
+//! The HTTP client a configured `vault` provider uses, and the one place
+//! that turns a Vault answer into a [`ProviderError`].
+//!
+//! vaultrs builds the HTTP client (TLS backend, CA certificates, timeout).
+//! vaultrs is never given the token: keyform keeps it as a
+//! [`SensitiveString`] and adds the `X-Vault-Token` header to each request
+//! itself, so no settings struct that vaultrs may print ever holds it. The
+//! calls themselves go through [`VaultClient::call`] (raw API paths), so
+//! every endpoint keyform needs, and every error body, is reachable the same
+//! way.
+//!
+//! Vault's `errors` list becomes the message of a [`ProviderError`] naming
+//! the method and path; a 403 says which capability on which path is missing.
+
+use crate::provider::{Attributes, ProviderError};
+use crate::secret::SensitiveString;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The provider block, as the client needs it.
+#[derive(Debug)]
+pub struct Settings {
+    pub address: url::Url,
+    /// Debug prints `(sensitive)`.
+    pub token: SensitiveString,
+    pub namespace: Option<String>,
+    pub ca_cert_file: Option<String>,
+    pub skip_tls_verify: bool,
+}
+
+fn configuration_error(message: impl Into<String>) -> ProviderError {
+    ProviderError::new("InvalidProviderConfiguration", message)
+}
+
+/// Whether the host of an address is the loopback interface.
+pub fn is_loopback(address: &url::Url) -> bool {
+    match address.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl Settings {
+    /// Reads the evaluated provider block; `environment` gives VAULT_ADDR and VAULT_TOKEN.
+    pub fn from_block(
+        attributes: &Attributes,
+        secrets: &BTreeMap<String, SensitiveString>,
+        environment: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ProviderError> {
+        let text = |name: &str| {
+            attributes
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_string)
+        };
+        let written = text("address")
+            .or_else(|| environment("VAULT_ADDR").filter(|value| !value.trim().is_empty()))
+            .ok_or_else(|| {
+                configuration_error("the vault provider has no address")
+                    .with_help("set `address` in the provider block, or VAULT_ADDR")
+            })?;
+        let address = url::Url::parse(written.trim())
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+            .ok_or_else(|| configuration_error(format!("address `{written}` is not an http:// or https:// URL")))?;
+        let token = match secrets.get("token") {
+            Some(token) => token.clone(),
+            None => SensitiveString::new(environment("VAULT_TOKEN").unwrap_or_default()),
+        };
+        if token.expose().trim().is_empty() {
+            return Err(configuration_error("the vault provider has no token")
+                .with_help("set VAULT_TOKEN, or `token = env(\"...\")` in the provider block"));
+        }
+        let skip_tls_verify = attributes
+            .get("skip_tls_verify")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        if skip_tls_verify && !is_loopback(&address) {
+            return Err(configuration_error(format!(
+                "skip_tls_verify is refused for `{address}`: it is allowed only for a loopback address"
+            ))
+            .with_help("give the server's CA certificate with `ca_cert_file` instead"));
+        }
+        Ok(Settings {
+            address,
+            token,
+            namespace: text("namespace"),
+            ca_cert_file: text("ca_cert_file"),
+            skip_tls_verify,
+        })
+    }
+}
+
+/// An HTTP method of the Vault API. `List` is Vault's LIST (sent as GET with `list=true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    List,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::List => "LIST",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// The ACL capability a request with this method needs.
+    fn capability(self) -> &'static str {
+        match self {
+            Method::Get => "read",
+            Method::List => "list",
+            Method::Post | Method::Put => "create or update (update for an existing path)",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// A Vault answer: the status and the JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    /// The `data` object of a successful answer.
+    pub fn data(&self) -> &serde_json::Value {
+        &self.body["data"]
+    }
+}
+
+/// A configured client.
+pub struct VaultClient {
+    http: vaultrs::client::VaultClient,
+    base: String,
+    token: SensitiveString,
+    namespace: Option<String>,
+}
+
+impl std::fmt::Debug for VaultClient {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("VaultClient")
+            .field("base", &self.base)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl VaultClient {
+    pub fn new(settings: Settings) -> Result<VaultClient, ProviderError> {
+        let mut builder = vaultrs::client::VaultClientSettingsBuilder::default();
+        // The address was parsed above, so this setter cannot panic.
+        builder
+            .address(settings.address.as_str())
+            .token("")
+            .ca_certs(settings.ca_cert_file.iter().cloned().collect())
+            .identity(None)
+            .verify(!settings.skip_tls_verify)
+            .timeout(Some(REQUEST_TIMEOUT));
+        let built = builder
+            .build()
+            .map_err(|error| configuration_error(format!("the vault client settings are invalid: {error}")))?;
+        let http = vaultrs::client::VaultClient::new(built).map_err(|error| {
+            configuration_error(format!("the vault client could not be built: {}", error_chain(&error)))
+        })?;
+        Ok(VaultClient {
+            http,
+            base: settings.address.as_str().trim_end_matches('/').to_string(),
+            token: settings.token,
+            namespace: settings.namespace,
+        })
+    }
+
+    /// Sends one request to `/v1/{path}`. A non-2xx answer is returned as it is (404 included);
+    /// only a request that could not be sent is an Err.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Answer, ProviderError> {
+        let url = format!("{}/v1/{}", self.base, path.trim_start_matches('/'));
+        let http = &self.http.http.http;
+        let mut request = match method {
+            Method::Get => http.get(&url),
+            Method::List => http.get(format!("{url}?list=true")),
+            Method::Post => http.post(&url),
+            Method::Put => http.put(&url),
+            Method::Delete => http.delete(&url),
+        };
+        request = request.header("X-Vault-Token", self.token.expose());
+        if let Some(namespace) = &self.namespace {
+            request = request.header("X-Vault-Namespace", namespace.as_str());
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().await.map_err(|error| {
+            let mut failed = ProviderError::new(
+                "RequestFailed",
+                format!(
+                    "{} {path} could not be sent to {}: {}",
+                    method.name(),
+                    self.base,
+                    error_chain(&error)
+                ),
+            )
+            .with_help("check that Vault is running at the provider's `address` (or VAULT_ADDR), and its TLS settings");
+            failed.retryable = true;
+            failed
+        })?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|error| {
+            ProviderError::new(
+                "RequestFailed",
+                format!("{} {path}: reading the answer failed: {error}", method.name()),
+            )
+        })?;
+        let body = if text.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+        };
+        Ok(Answer { status, body })
+    }
+
+    /// Sends one request and fails on any answer but 2xx.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Answer, ProviderError> {
+        let answer = self.send(method, path, body).await?;
+        if (200..300).contains(&answer.status) {
+            Ok(answer)
+        } else {
+            Err(api_error(method, path, &answer))
+        }
+    }
+}
+
+/// Vault's `errors` list joined, or a stand-in when it sent none.
+pub fn errors_of(answer: &Answer) -> String {
+    let errors: Vec<&str> = answer.body["errors"]
+        .as_array()
+        .map(|items| items.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    if errors.is_empty() {
+        "(Vault sent no error message)".to_string()
+    } else {
+        errors.join("; ")
+    }
+}
+
+/// Turns a failed answer into a [`ProviderError`] naming the method and the path.
+pub fn api_error(method: Method, path: &str, answer: &Answer) -> ProviderError {
+    let errors = errors_of(answer);
+    let (code, help) = match answer.status {
+        403 => (
+            "PermissionDenied",
+            Some(format!(
+                "the token lacks the `{}` capability on `{path}`: grant it in a policy of the token (path \"{path}\" {{ capabilities = [...] }}), or check that the token has not expired",
+                method.capability()
+            )),
+        ),
+        404 => ("NotFound", None),
+        400 => ("InvalidRequest", None),
+        429 => (
+            "RateLimited",
+            Some("Vault rate-limited the calls: lower --parallelism".to_string()),
+        ),
+        503 => (
+            "Unavailable",
+            Some("Vault is sealed or in standby: unseal it, or point `address` at the active node".to_string()),
+        ),
+        status if status >= 500 => ("ServerError", None),
+        _ => ("UnexpectedResponse", None),
+    };
+    let mut error = ProviderError::new(
+        code,
+        format!(
+            "{} {path} failed with status {}: {errors}",
+            method.name(),
+            answer.status
+        ),
+    );
+    error.retryable = matches!(answer.status, 429 | 500..=599);
+    if let Some(help) = help {
+        error = error.with_help(help);
+    }
+    error
+}
+
+/// An error and its causes, each once, as `outer: inner: innermost`.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        current = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// A path segment checked: no empty segment, no `..`, no leading or trailing slash.
+pub fn clean_path(name: &str, value: &str) -> Result<String, ProviderError> {
+    let trimmed = value.trim().trim_matches('/');
+    if trimmed.is_empty()
+        || trimmed
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err(ProviderError::new(
+            "InvalidParameter",
+            format!("{name} `{value}` is not a valid Vault path"),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Answer, Method, Settings, api_error, clean_path};
+    use crate::secret::SensitiveString;
+    use std::collections::BTreeMap;
+
+    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
+        json.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn settings_default_to_the_environment() {
+        let environment = |name: &str| match name {
+            "VAULT_ADDR" => Some("http://127.0.0.1:8200".to_string()),
+            "VAULT_TOKEN" => Some("hidden-token".to_string()),
+            _ => None,
+        };
+        let settings =
+            Settings::from_block(&attributes(serde_json::json!({})), &BTreeMap::new(), environment).expect("settings");
+        assert_eq!(settings.address.as_str(), "http://127.0.0.1:8200/");
+        assert_eq!(settings.token.expose(), "hidden-token");
+        assert!(!format!("{settings:?}").contains("hidden-token"));
+        let none = |_: &str| None;
+        assert!(Settings::from_block(&attributes(serde_json::json!({})), &BTreeMap::new(), none).is_err());
+    }
+
+    #[test]
+    fn skip_tls_verify_only_on_loopback() {
+        let token = BTreeMap::from([("token".to_string(), SensitiveString::new("t"))]);
+        let none = |_: &str| None;
+        for (address, allowed) in [
+            ("https://127.0.0.1:8200", true),
+            ("https://localhost:8200", true),
+            ("https://[::1]:8200", true),
+            ("https://vault.example.com", false),
+            ("https://10.0.0.1:8200", false),
+        ] {
+            let block = attributes(serde_json::json!({ "address": address, "skip_tls_verify": true }));
+            assert_eq!(Settings::from_block(&block, &token, none).is_ok(), allowed, "{address}");
+        }
+        let block = attributes(serde_json::json!({ "address": "vault:8200" }));
+        assert!(Settings::from_block(&block, &token, none).is_err());
+    }
+
+    #[test]
+    fn a_denied_request_names_the_capability_and_the_path() {
+        let answer = Answer {
+            status: 403,
+            body: serde_json::json!({ "errors": ["permission denied"] }),
+        };
+        let error = api_error(Method::Put, "sys/policies/acl/app", &answer);
+        assert_eq!(error.code, "PermissionDenied");
+        assert!(
+            error
+                .message
+                .contains("PUT sys/policies/acl/app failed with status 403: permission denied")
+        );
+        let help = error.help.unwrap_or_default();
+        assert!(help.contains("`update`") || help.contains("update"), "{help}");
+        assert!(help.contains("`sys/policies/acl/app`"), "{help}");
+        let read = api_error(Method::Get, "secret/metadata/x", &answer);
+        assert!(
+            read.help
+                .unwrap_or_default()
+                .contains("`read` capability on `secret/metadata/x`")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_https_client_builds_and_an_unreachable_server_is_reported() {
+        let token = BTreeMap::from([("token".to_string(), SensitiveString::new("t"))]);
+        let block = attributes(serde_json::json!({ "address": "https://127.0.0.1:9", "skip_tls_verify": true }));
+        let settings = Settings::from_block(&block, &token, |_| None).expect("settings");
+        let client = super::VaultClient::new(settings).expect("an https client");
+        let error = client
+            .send(Method::Get, "sys/health", None)
+            .await
+            .expect_err("nothing listens on port 9");
+        assert_eq!(error.code, "RequestFailed");
+        assert!(error.retryable);
+        assert!(
+            error
+                .message
+                .contains("GET sys/health could not be sent to https://127.0.0.1:9"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn paths_are_checked() {
+        assert_eq!(clean_path("path", "/kv/app/").expect("valid"), "kv/app");
+        for wrong in ["", "/", "a//b", "a/../b"] {
+            assert!(clean_path("path", wrong).is_err(), "{wrong}");
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The `aws` provider's `assume_role` block and `rate_limits` against moto
+//! server: moto implements STS AssumeRole (any role ARN in its account
+//! 123456789012 can be assumed) and answers GetCallerIdentity with the
+//! assumed-role session, so the provider's report of the role it assumed is
+//! checked for real. moto neither throttles nor rejects principals, so the
+//! pacing and the principal retry are tested in the driver's unit tests.
+
+use crate::services::aws_endpoint;
+use crate::support::{Workspace, assert_exit, code, stderr, stdout};
+use keyform::provider::ConfigureRequest;
+use keyform::secret::SensitiveString;
+use std::collections::BTreeMap;
+use std::process::Output;
+
+const TEST_KEY: &str = "testing";
+
+fn unique(label: &str) -> String {
+    format!("{label}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Runs keyform with moto's credentials and nothing of the caller's AWS environment.
+fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
+    let mut command = workspace.command(arguments);
+    for variable in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_KMS",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    ] {
+        command.env_remove(variable);
+    }
+    command
+        .env("AWS_ACCESS_KEY_ID", TEST_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", TEST_KEY)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", "keyform=info")
+        .output()
+        .expect("run keyform")
+}
+
+#[tokio::test]
+async fn the_driver_assumes_the_role_and_calls_kms_with_it() {
+    let endpoint = aws_endpoint();
+    let provider = keyform::providers::registry("aws").expect("the aws provider is registered");
+    let role_name = unique("keyform-bootstrap");
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("region".into(), "us-east-1".into());
+    attributes.insert("endpoint_url".into(), endpoint.clone().into());
+    attributes.insert("access_key".into(), TEST_KEY.into());
+    attributes.insert(
+        "assume_role".into(),
+        serde_json::json!({
+            "role_arn": format!("arn:aws:iam::123456789012:role/{role_name}"),
+            "session_name": "keyform-driver-test",
+            "external_id": "bootstrap-7"
+        }),
+    );
+    attributes.insert("rate_limits".into(), serde_json::json!({ "*": "1000" }));
+    provider
+        .configure(ConfigureRequest {
+            folder: std::env::temp_dir(),
+            attributes,
+            secrets: BTreeMap::from([("secret_key".to_string(), SensitiveString::new(TEST_KEY))]),
+        })
+        .await
+        .expect("configure with assume_role against moto");
+    provider
+        .list("aws_kms_key")
+        .await
+        .expect("ListKeys goes with the assumed role's credentials");
+}
+
+#[tokio::test]
+async fn a_configuration_with_an_assume_role_block_applies_and_says_which_role() {
+    let endpoint = aws_endpoint();
+    let role_name = unique("keyform-central");
+    let description = unique("assumed-role key");
+    let workspace = Workspace::new();
+    workspace.write(
+        "main.hcl",
+        &format!(
+            r#"
+variable "role_name" {{
+  type    = string
+  default = "{role_name}"
+}}
+
+provider "aws" {{
+  region       = "us-east-1"
+  endpoint_url = "{endpoint}"
+  rate_limits  = {{ CreateKey = "50", "*" = "1000" }}
+
+  assume_role {{
+    role_arn     = "arn:aws:iam::123456789012:role/${{var.role_name}}"
+    session_name = "keyform-it"
+    external_id  = "central-7"
+  }}
+}}
+
+resource "aws_kms_key" "bootstrap" {{
+  description             = "{description}"
+  deletion_window_in_days = 7
+}}
+"#
+        ),
+    );
+    assert_exit(&keyform(&workspace, &["init"]), 0);
+    let apply = keyform(&workspace, &["apply", "--auto-approve"]);
+    assert_exit(&apply, 0);
+    let log = stderr(&apply);
+    let expected = format!(
+        "assumed role arn:aws:iam::123456789012:role/{role_name} as arn:aws:sts::123456789012:assumed-role/{role_name}/keyform-it"
+    );
+    assert!(log.contains(&expected), "expected `{expected}` in:\n{log}");
+    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_exit(&keyform(&workspace, &["destroy", "--auto-approve"]), 0);
+}
+
+#[test]
+fn a_misspelt_provider_block_or_rate_limit_is_an_error_not_ignored() {
+    let endpoint = aws_endpoint();
+    let workspace = Workspace::new();
+    workspace.write(
+        "main.hcl",
+        &format!(
+            r#"
+provider "aws" {{
+  region       = "us-east-1"
+  endpoint_url = "{endpoint}"
+
+  asume_role {{
+    role_arn = "arn:aws:iam::123456789012:role/keyform"
+  }}
+}}
+
+resource "aws_kms_key" "a" {{
+  description = "never made"
+}}
+"#
+        ),
+    );
+    assert_exit(&keyform(&workspace, &["init"]), 0);
+    let plan = keyform(&workspace, &["plan"]);
+    let text = stderr(&plan);
+    assert_eq!(code(&plan), 1, "{text}");
+    assert!(text.contains("KF1002"), "{text}");
+    assert!(text.contains("has no block `asume_role`"), "{text}");
+    assert!(text.contains("did you mean `assume_role`?"), "{text}");
+
+    workspace.write(
+        "main.hcl",
+        &format!(
+            r#"
+provider "aws" {{
+  region       = "us-east-1"
+  endpoint_url = "{endpoint}"
+  rate_limits  = {{ CreateKy = "20" }}
+}}
+
+resource "aws_kms_key" "a" {{
+  description = "never made"
+}}
+"#
+        ),
+    );
+    let plan = keyform(&workspace, &["plan"]);
+    let text = stderr(&plan);
+    assert_eq!(code(&plan), 1, "{text}");
+    assert!(text.contains("`CreateKy`"), "{text}");
+    assert!(text.contains("did you mean `CreateKey`?"), "{text}");
+}
