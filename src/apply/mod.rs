@@ -205,6 +205,10 @@ impl Applier<'_> {
     }
 
     async fn apply_resource(&self, address: &ResourceAddress) -> bool {
+        if address.mode == crate::addr::ResourceMode::Data {
+            // Read again: arguments unknown at plan time are known now.
+            return self.engine.read_data_resource(address).await;
+        }
         let Some(changes) = self.changes.get(address) else {
             return true;
         };

@@ -11,12 +11,16 @@ use crate::provider::ResourceSchema;
 use crate::providers::{PROVIDER_NAMES, registry};
 use std::collections::HashMap;
 
-/// Schemas of every resource type this build offers, by type name.
-pub fn known_schemas() -> HashMap<String, ResourceSchema> {
+/// Schemas of every resource type (`ResourceMode::Managed`) or data source (`Data`) this build offers, by type name.
+pub fn known_schemas(mode: ResourceMode) -> HashMap<String, ResourceSchema> {
     let mut schemas = HashMap::new();
     for name in PROVIDER_NAMES {
         if let Some(provider) = registry(name) {
-            for schema in provider.schema() {
+            let offered = match mode {
+                ResourceMode::Managed => provider.schema(),
+                ResourceMode::Data => provider.data_schema(),
+            };
+            for schema in offered {
                 schemas.insert(schema.type_name.to_string(), schema);
             }
         }
@@ -26,22 +30,20 @@ pub fn known_schemas() -> HashMap<String, ResourceSchema> {
 
 /// Masks secret literals and reports unknown types, attributes and blocks in every module.
 pub fn check_configuration(root: &ModuleConfig, sources: &SourceMap) -> Diagnostics {
-    let schemas = known_schemas();
+    let schemas = known_schemas(ResourceMode::Managed);
+    let data_schemas = known_schemas(ResourceMode::Data);
     let mut diagnostics = Diagnostics::new();
     let mut stack = vec![root];
     while let Some(module) = stack.pop() {
         for resource in module.resources.values() {
-            match schemas.get(&resource.resource_type) {
-                _ if resource.mode == ResourceMode::Data => diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownResourceType,
-                        format!("unknown data source `{}`", resource.resource_type),
-                    )
-                    .with_optional_label(resource.span.clone(), "no provider in this build offers data sources")
-                    .with_help("data sources arrive with the cloud providers; use a resource's attributes instead"),
-                ),
+            let offered = if resource.mode == ResourceMode::Data {
+                &data_schemas
+            } else {
+                &schemas
+            };
+            match offered.get(&resource.resource_type) {
                 Some(schema) => check_resource(resource, schema, sources, &mut diagnostics),
-                None => diagnostics.push(unknown_type(resource, &schemas)),
+                None => diagnostics.push(unknown_type(resource, offered)),
             }
         }
         stack.extend(module.module_calls.values().map(|call| call.child.as_ref()));

@@ -7,7 +7,7 @@
 
 use super::desired::{DesiredInstance, evaluate_instance};
 use super::types::{Action, AttributeChange, InstanceChange, Plan};
-use crate::addr::{InstanceAddress, InstanceKey, ModulePath, ResourceAddress, parse_instance_address};
+use crate::addr::{InstanceAddress, InstanceKey, ModulePath, ResourceAddress, ResourceMode, parse_instance_address};
 use crate::config::eval::{Resolver, Scope, Symbol, Taint, evaluate, normalize};
 use crate::config::model::{Expr, ModuleConfig, ProviderConfig, ResourceConfig, TypeConstraint, provider_key};
 use crate::config::value::{Kind, Value};
@@ -63,6 +63,8 @@ pub struct Engine {
     pub values: RwLock<HashMap<Symbol, Value>>,
     pub providers: HashMap<String, Arc<dyn Provider>>,
     pub schemas: HashMap<String, ResourceSchema>,
+    /// Data sources, by type name.
+    pub data_schemas: HashMap<String, ResourceSchema>,
     pub fingerprint_key: FingerprintKey,
     pub options: PlanOptions,
     pub diagnostics: Mutex<Diagnostics>,
@@ -122,6 +124,7 @@ impl Engine {
         let mut diagnostics = Diagnostics::new();
         let mut providers: HashMap<String, Arc<dyn Provider>> = HashMap::new();
         let mut schemas = HashMap::new();
+        let mut data_schemas = HashMap::new();
         for node in graph.nodes() {
             let Node::Provider(key) = node else { continue };
             let name = key
@@ -134,6 +137,9 @@ impl Engine {
                 Some(provider) => {
                     for schema in provider.schema() {
                         schemas.insert(schema.type_name.to_string(), schema);
+                    }
+                    for schema in provider.data_schema() {
+                        data_schemas.insert(schema.type_name.to_string(), schema);
                     }
                     providers.insert(key.clone(), provider);
                 }
@@ -174,6 +180,7 @@ impl Engine {
             values: RwLock::new(HashMap::new()),
             providers,
             schemas,
+            data_schemas,
             fingerprint_key,
             options,
             diagnostics: Mutex::new(Diagnostics::new()),
@@ -731,7 +738,12 @@ impl Engine {
         };
         let resource = module.resources.get(&local)?;
         // Unknown types were reported by `checks::check_configuration` before the engine was built.
-        let schema = self.schemas.get(&resource.resource_type)?;
+        let schemas = if resource.mode == ResourceMode::Data {
+            &self.data_schemas
+        } else {
+            &self.schemas
+        };
+        let schema = schemas.get(&resource.resource_type)?;
         Some((module, resource, schema))
     }
 
@@ -860,7 +872,61 @@ impl Engine {
         ok.then_some((resource, schema, evaluated))
     }
 
+    /// Reads a data source's instances (at plan time when their arguments are known, else at apply)
+    /// and makes their attributes available to expressions. Data sources are never in state.
+    pub async fn read_data_resource(&self, address: &ResourceAddress) -> bool {
+        let Some((resource, schema, evaluated)) = self.evaluate_instances(address) else {
+            return false;
+        };
+        let Some(provider) = self.providers.get(&resource.provider_key()).cloned() else {
+            return false;
+        };
+        let mut ok = true;
+        let mut values = Vec::new();
+        for (instance, desired) in evaluated {
+            let key = instance.key.clone();
+            let mut change = InstanceChange::new(instance, &resource.resource_type, &resource.provider_key());
+            if !desired.unknown.is_empty() {
+                // Read at apply, once the arguments are known.
+                change.action = Action::Create;
+                change.desired = Some(desired);
+                values.push((key, planned_value(&change, schema)));
+                continue;
+            }
+            let request = crate::provider::ReadDataRequest {
+                data_type: resource.resource_type.clone(),
+                arguments: desired.attributes.clone(),
+            };
+            let answer = {
+                let _permit = self.permit().await;
+                provider.read_data(request).await
+            };
+            match answer {
+                Ok(mut attributes) => {
+                    for (name, value) in desired.attributes {
+                        attributes.entry(name).or_insert(value);
+                    }
+                    values.push((key, Value::from_json(&serde_json::Value::Object(attributes))));
+                }
+                Err(error) => {
+                    self.report(self.provider_diagnostic(
+                        &change.address.to_string(),
+                        "reading the data source",
+                        &error,
+                        resource.span.clone(),
+                    ));
+                    ok = false;
+                }
+            }
+        }
+        self.store(Symbol::Resource(address.clone()), collect_instances(resource, values));
+        ok
+    }
+
     async fn plan_resource(&self, address: &ResourceAddress, state: &State, plan: &Mutex<Plan>) -> bool {
+        if address.mode == ResourceMode::Data {
+            return self.read_data_resource(address).await;
+        }
         let Some((resource, schema, planned)) = self.evaluate_instances(address) else {
             return false;
         };

@@ -147,6 +147,13 @@ pub struct ReadSecretRequest {
     pub attribute: String,
 }
 
+/// `read_data`: a data source's configured arguments; the answer is its attributes.
+#[derive(Debug, Clone)]
+pub struct ReadDataRequest {
+    pub data_type: String,
+    pub arguments: Attributes,
+}
+
 /// A driver. One instance serves one provider configuration.
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -154,6 +161,21 @@ pub trait Provider: Send + Sync {
     fn name(&self) -> &str;
     /// The resource types it offers.
     fn schema(&self) -> Vec<ResourceSchema>;
+    /// The data sources it offers (read-only lookups, never in state).
+    fn data_schema(&self) -> Vec<ResourceSchema> {
+        Vec::new()
+    }
+    /// Reads a data source. Its answer holds no secret value.
+    async fn read_data(&self, request: ReadDataRequest) -> Result<Attributes, ProviderError> {
+        Err(ProviderError::new(
+            "UnknownType",
+            format!(
+                "the {} provider has no data source `{}`",
+                self.name(),
+                request.data_type
+            ),
+        ))
+    }
     /// The provider block's own attributes.
     fn provider_schema(&self) -> Vec<AttributeSchema>;
     /// The provider block's nested blocks (`assume_role`); the core passes each as a JSON

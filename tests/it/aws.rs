@@ -185,7 +185,7 @@ output "key_id" {{
 }
 
 /// Runs keyform with the test credentials in its environment, and nothing else of AWS's.
-fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
+pub(crate) fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
     keyform_with(workspace, arguments, &[])
 }
 

@@ -310,3 +310,61 @@ fn a_secret_pending_deletion_is_restored_not_created_again() {
     );
     assert_exit(&workspace.run(&["plan", "--detailed-exitcode"]), 0);
 }
+
+#[test]
+fn a_data_source_reads_at_plan_time_or_at_apply_when_its_arguments_are_unknown() {
+    let workspace = Workspace::initialized(
+        r#"
+resource "local_key" "main" {
+  description = "looked up"
+}
+
+data "local_key" "same" {
+  id = local_key.main.id
+}
+
+resource "local_secret" "uses_lookup" {
+  name        = "uses-lookup"
+  description = "protected by ${data.local_key.same.description}"
+  value       = generate({ length = 16 })
+  key         = data.local_key.same.id
+}
+
+output "looked_up" {
+  value = data.local_key.same.current_version
+}
+"#,
+    );
+    // The key does not exist yet: the data source is read during apply.
+    let plan = workspace.run(&["plan"]);
+    assert_exit(&plan, 0);
+    assert!(
+        stdout(&plan).contains("description: (known after apply)"),
+        "{}",
+        stdout(&plan)
+    );
+    assert_exit(&workspace.run(&["apply", "--auto-approve"]), 0);
+    assert_eq!(stdout(&workspace.run(&["output", "looked_up"])).trim(), "1");
+    let show = stdout(&workspace.run(&["state", "show", "local_secret.uses_lookup"]));
+    assert!(show.contains("protected by looked up"), "{show}");
+    assert!(
+        !stdout(&workspace.run(&["state", "list"])).contains("data."),
+        "data sources are not kept in state"
+    );
+    // Now the key exists: the data source is read at plan time and nothing changes.
+    assert_exit(&workspace.run(&["plan", "--detailed-exitcode"]), 0);
+    // A data source of a type no provider offers is refused with a did-you-mean.
+    workspace.write("main.hcl", "data \"local_kye\" \"x\" {\n  id = \"y\"\n}\n");
+    let refused = workspace.run(&["validate"]);
+    assert_exit(&refused, 1);
+    assert!(
+        stderr(&refused).contains("unknown data source `local_kye`"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("did you mean `local_key`?"),
+        "{}",
+        stderr(&refused)
+    );
+}

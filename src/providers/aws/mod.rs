@@ -29,6 +29,7 @@
 
 mod assume_role;
 mod client;
+mod data;
 mod kms_alias;
 mod kms_grant;
 mod kms_grant_apply;
@@ -45,8 +46,8 @@ mod tags;
 pub use tags::TOKEN_TAG;
 
 use crate::provider::{
-    ApplyRequest, AttributeSchema, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider, ProviderError,
-    ReadRequest, ReadSecretRequest, ResourceSchema,
+    ApplyRequest, AttributeSchema, Attributes, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider,
+    ProviderError, ReadDataRequest, ReadRequest, ReadSecretRequest, ResourceSchema,
 };
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
@@ -57,6 +58,7 @@ use std::sync::OnceLock;
 #[derive(Debug, Default)]
 pub struct AwsProvider {
     kms: OnceLock<aws_sdk_kms::Client>,
+    sts: OnceLock<aws_sdk_sts::Client>,
     secrets_manager: OnceLock<aws_sdk_secretsmanager::Client>,
     tokens: TokenIndex,
 }
@@ -109,8 +111,26 @@ impl Provider for AwsProvider {
         let config = client::sdk_config(&settings).await?;
         // A second configure of the same driver keeps the first clients.
         let _ = self.kms.set(aws_sdk_kms::Client::new(&config));
+        let _ = self.sts.set(aws_sdk_sts::Client::new(&config));
         let _ = self.secrets_manager.set(aws_sdk_secretsmanager::Client::new(&config));
         Ok(())
+    }
+
+    fn data_schema(&self) -> Vec<ResourceSchema> {
+        data::schemas()
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> Result<Attributes, ProviderError> {
+        match request.data_type.as_str() {
+            data::CALLER_IDENTITY => {
+                let sts = self.sts.get().ok_or_else(|| {
+                    ProviderError::new("NotConfigured", "the aws provider was used before it was configured")
+                })?;
+                data::caller_identity(sts).await
+            }
+            data::KMS_KEY => data::kms_key(self.kms()?, &request.arguments).await,
+            other => Err(unknown_type(other)),
+        }
     }
 
     async fn read(&self, request: ReadRequest) -> Result<Option<LiveObject>, ProviderError> {

@@ -16,8 +16,8 @@ mod secrets;
 mod store;
 
 use crate::provider::{
-    ApplyRequest, AttributeSchema, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider, ProviderError,
-    ReadRequest, ReadSecretRequest, ResourceSchema,
+    ApplyRequest, AttributeSchema, Attributes, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider,
+    ProviderError, ReadDataRequest, ReadRequest, ReadSecretRequest, ResourceSchema,
 };
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
@@ -97,6 +97,32 @@ impl Provider for LocalProvider {
 
     fn provider_schema(&self) -> Vec<AttributeSchema> {
         schema::provider_attributes()
+    }
+
+    fn data_schema(&self) -> Vec<ResourceSchema> {
+        schema::data_schemas()
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> Result<Attributes, ProviderError> {
+        if request.data_type != "local_key" {
+            return Err(unknown_type(&request.data_type));
+        }
+        let id = request
+            .arguments
+            .get("id")
+            .and_then(|value| value.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let live = self.blocking(move |store| keys::read(&store, &id)).await?;
+        match live {
+            Some(live) if live.status == crate::provider::LiveStatus::Active => Ok(live.attributes),
+            Some(_) => Err(ProviderError::new(
+                "KeyUnavailable",
+                "the local key is pending deletion",
+            )),
+            None => Err(ProviderError::new("NotFound", "no local key with this id")
+                .with_help("check the id given to data \"local_key\"")),
+        }
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError> {

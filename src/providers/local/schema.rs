@@ -79,6 +79,27 @@ pub fn resource_schemas() -> Vec<ResourceSchema> {
     ]
 }
 
+/// Data sources: read-only lookups of objects, managed here or not.
+pub fn data_schemas() -> Vec<ResourceSchema> {
+    vec![ResourceSchema {
+        type_name: "local_key",
+        description: "looks up a local_key by id",
+        attributes: vec![
+            AttributeSchema::new("id", AttributeType::String, "the key's id").required(),
+            AttributeSchema::new("description", AttributeType::String, "what the key protects").computed(),
+            AttributeSchema::new("enabled", AttributeType::Bool, "whether the key may wrap new data keys").computed(),
+            AttributeSchema::new(
+                "current_version",
+                AttributeType::Number,
+                "the version that wraps new data keys",
+            )
+            .computed(),
+        ],
+        blocks: Vec::new(),
+        recoverable_deletion: false,
+    }]
+}
+
 pub fn provider_attributes() -> Vec<AttributeSchema> {
     vec![
         AttributeSchema::new(
