@@ -2,8 +2,8 @@
 //! against fixture configurations and snapshots its output.
 
 mod aws;
-mod aws_data;
 mod aws_assume_role;
+mod aws_data;
 mod aws_kms;
 mod aws_secrets;
 mod canary;
