@@ -2,6 +2,7 @@
 //! against fixture configurations and snapshots its output.
 
 mod aws;
+mod aws_access;
 mod aws_assume_role;
 mod aws_data;
 mod aws_kms;

@@ -113,6 +113,17 @@ pub async fn sdk_config(settings: &Settings) -> Result<aws_config::SdkConfig, Pr
     }
 }
 
+/// The `<Code>` and `<Message>` of an XML error body, found in a raw response's text.
+fn xml_error(raw: &str) -> Option<(String, String)> {
+    let between = |open: &str, close: &str| -> Option<String> {
+        let start = raw.find(open)? + open.len();
+        let end = raw[start..].find(close)? + start;
+        Some(raw[start..end].to_string())
+    };
+    let code = between("<Code>", "</Code>").filter(|code| !code.is_empty() && code.len() < 100)?;
+    Some((code, between("<Message>", "</Message>").unwrap_or_default()))
+}
+
 /// Error codes that retrying the same call may cure.
 const RETRYABLE_CODES: &[&str] = &[
     "ThrottlingException",
@@ -162,6 +173,20 @@ where
             } else {
                 "check the network, the `region` and `endpoint_url` of the provider block, and AWS_ENDPOINT_URL"
             })
+        }
+        (SdkError::ServiceError(context), None) if xml_error(&format!("{:?}", context.raw())).is_some() => {
+            // Some endpoints (moto's IAM enforcement, proxies) refuse with an XML error body the
+            // JSON protocol cannot parse: keep its code and message rather than "unreadable".
+            let (code, message) = xml_error(&format!("{:?}", context.raw())).unwrap_or_default();
+            let mut provider_error = ProviderError::new(
+                code.clone(),
+                format!("{action} on {resource} failed: {code}: {message}"),
+            );
+            provider_error.retryable = RETRYABLE_CODES.contains(&code.as_str());
+            if let Some(help) = help_for(&code, action, resource) {
+                provider_error = provider_error.with_help(help);
+            }
+            provider_error
         }
         (_, code) => {
             let mut provider_error = ProviderError::new(
