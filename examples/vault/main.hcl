@@ -39,3 +39,22 @@ resource "vault_kv_secret_v2" "database" {
     password = env("APP_DB_PASSWORD")
   })
 }
+
+# An AppRole a CI system logs in with: its tokens carry `app-read` and live one hour.
+resource "vault_auth_backend" "approle" {
+  type        = "approle"
+  description = "machine logins"
+}
+
+resource "vault_approle_auth_backend_role" "ci" {
+  backend        = vault_auth_backend.approle.path
+  role_name      = "ci"
+  token_policies = [vault_policy.app_read.name]
+  token_ttl      = "1h"
+  token_max_ttl  = "4h"
+  secret_id_ttl  = "24h"
+}
+
+output "ci_role_id" {
+  value = vault_approle_auth_backend_role.ci.role_id
+}

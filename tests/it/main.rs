@@ -18,3 +18,4 @@ mod quickstart;
 mod services;
 mod support;
 mod vault;
+mod vault_approle;

@@ -9,23 +9,45 @@
 //! every endpoint keyform needs, and every error body, is reachable the same
 //! way.
 //!
+//! Authentication is by token, or by AppRole login (`approle { role_id,
+//! secret_id_env, mount }`): the client logs in with POST
+//! `auth/MOUNT/login`, keeps the client token and its lease duration, and
+//! before each request logs in again when less than 10% of the TTL remains,
+//! so an apply that outlasts one token goes on with the next. Provider blocks
+//! take no secret attribute, so the secret_id is read from the environment
+//! variable the block names (default `VAULT_APPROLE_SECRET_ID`).
+//!
 //! Vault's `errors` list becomes the message of a [`ProviderError`] naming
 //! the method and path; a 403 says which capability on which path is missing.
 
 use crate::provider::{Attributes, ProviderError};
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The environment variable the AppRole secret_id is read from when the block names none.
+pub const DEFAULT_SECRET_ID_ENV: &str = "VAULT_APPROLE_SECRET_ID";
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An AppRole login: what the `approle` block gives.
+#[derive(Debug, Clone)]
+pub struct AppRoleLogin {
+    pub mount: String,
+    pub role_id: String,
+    /// Debug prints `(sensitive)`.
+    pub secret_id: SensitiveString,
+}
 
 /// The provider block, as the client needs it.
 #[derive(Debug)]
 pub struct Settings {
     pub address: url::Url,
-    /// Debug prints `(sensitive)`.
+    /// Debug prints `(sensitive)`. Empty when `approle` is set.
     pub token: SensitiveString,
+    /// Log in with an AppRole instead of using `token`.
+    pub approle: Option<AppRoleLogin>,
     pub namespace: Option<String>,
     pub ca_cert_file: Option<String>,
     pub skip_tls_verify: bool,
@@ -70,11 +92,20 @@ impl Settings {
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
             .ok_or_else(|| configuration_error(format!("address `{written}` is not an http:// or https:// URL")))?;
+        let approle = match attributes.get("approle").and_then(serde_json::Value::as_object) {
+            Some(block) => Some(approle_login(block, &environment)?),
+            None => None,
+        };
         let token = match secrets.get("token") {
             Some(token) => token.clone(),
+            None if approle.is_some() => SensitiveString::new(String::new()),
             None => SensitiveString::new(environment("VAULT_TOKEN").unwrap_or_default()),
         };
-        if token.expose().trim().is_empty() {
+        if approle.is_some() && secrets.contains_key("token") {
+            return Err(configuration_error("the vault provider has both `token` and `approle`")
+                .with_help("keep one way to authenticate"));
+        }
+        if approle.is_none() && token.expose().trim().is_empty() {
             return Err(configuration_error("the vault provider has no token")
                 .with_help("set VAULT_TOKEN, or `token = env(\"...\")` in the provider block"));
         }
@@ -91,11 +122,74 @@ impl Settings {
         Ok(Settings {
             address,
             token,
+            approle,
             namespace: text("namespace"),
             ca_cert_file: text("ca_cert_file"),
             skip_tls_verify,
         })
     }
+}
+
+/// Reads the evaluated `approle` block; the secret_id comes from the environment variable it names.
+fn approle_login(
+    block: &serde_json::Map<String, serde_json::Value>,
+    environment: &impl Fn(&str) -> Option<String>,
+) -> Result<AppRoleLogin, ProviderError> {
+    let field = |name: &str| {
+        block
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    let role_id = field("role_id")
+        .ok_or_else(|| configuration_error("the `approle` block has no `role_id`"))?
+        .to_string();
+    let mount = clean_path("approle.mount", field("mount").unwrap_or("approle"))?;
+    let variable = field("secret_id_env").unwrap_or(DEFAULT_SECRET_ID_ENV);
+    let secret_id = environment(variable)
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| {
+            configuration_error(format!(
+                "the AppRole secret_id environment variable {variable} is not set"
+            ))
+            .with_help(
+                "export the secret_id in that variable, or name another with `secret_id_env` in the `approle` block",
+            )
+        })?;
+    Ok(AppRoleLogin {
+        mount,
+        role_id,
+        secret_id: SensitiveString::new(secret_id),
+    })
+}
+
+/// A token obtained by a login, and when it stops being worth using.
+struct Session {
+    token: SensitiveString,
+    obtained: Instant,
+    /// The lease duration Vault gave; zero for a token that does not expire.
+    ttl: Duration,
+}
+
+impl Session {
+    /// Whether less than 10% of the token's TTL remains.
+    fn is_stale(&self, now: Instant) -> bool {
+        if self.ttl.is_zero() {
+            return false;
+        }
+        let remaining = self.ttl.saturating_sub(now.saturating_duration_since(self.obtained));
+        remaining < self.ttl / 10
+    }
+}
+
+/// How the client authenticates.
+enum Authentication {
+    Token(SensitiveString),
+    AppRole {
+        login: AppRoleLogin,
+        session: tokio::sync::Mutex<Option<Session>>,
+    },
 }
 
 /// An HTTP method of the Vault API. `List` is Vault's LIST (sent as GET with `list=true`).
@@ -148,7 +242,7 @@ impl Answer {
 pub struct VaultClient {
     http: vaultrs::client::VaultClient,
     base: String,
-    token: SensitiveString,
+    authentication: Authentication,
     namespace: Option<String>,
 }
 
@@ -157,7 +251,7 @@ impl std::fmt::Debug for VaultClient {
         formatter
             .debug_struct("VaultClient")
             .field("base", &self.base)
-            .field("token", &self.token)
+            .field("token", &"(sensitive)")
             .finish()
     }
 }
@@ -182,8 +276,56 @@ impl VaultClient {
         Ok(VaultClient {
             http,
             base: settings.address.as_str().trim_end_matches('/').to_string(),
-            token: settings.token,
+            authentication: match settings.approle {
+                Some(login) => Authentication::AppRole {
+                    login,
+                    session: tokio::sync::Mutex::new(None),
+                },
+                None => Authentication::Token(settings.token),
+            },
             namespace: settings.namespace,
+        })
+    }
+
+    /// The token to send: the configured one, or the AppRole session's, logging in again
+    /// when there is none yet or less than 10% of its TTL remains.
+    async fn current_token(&self) -> Result<SensitiveString, ProviderError> {
+        match &self.authentication {
+            Authentication::Token(token) => Ok(token.clone()),
+            Authentication::AppRole { login, session } => {
+                let mut session = session.lock().await;
+                if let Some(current) = session.as_ref().filter(|current| !current.is_stale(Instant::now())) {
+                    return Ok(current.token.clone());
+                }
+                let fresh = self.log_in(login).await?;
+                let token = fresh.token.clone();
+                *session = Some(fresh);
+                Ok(token)
+            }
+        }
+    }
+
+    /// POST auth/MOUNT/login with the role_id and secret_id; the answer's client token and lease.
+    async fn log_in(&self, login: &AppRoleLogin) -> Result<Session, ProviderError> {
+        let path = format!("auth/{}/login", login.mount);
+        let body = serde_json::json!({ "role_id": login.role_id, "secret_id": login.secret_id.expose() });
+        let obtained = Instant::now();
+        let answer = self.send_with(Method::Post, &path, Some(body), None).await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(api_error(Method::Post, &path, &answer).with_help(
+                "check the `approle` block's role_id, the secret_id in its environment variable, and `mount`",
+            ));
+        }
+        let token = answer.body["auth"]["client_token"]
+            .as_str()
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| ProviderError::new("UnexpectedResponse", format!("POST {path} returned no client token")))?;
+        let ttl = answer.body["auth"]["lease_duration"].as_u64().unwrap_or(0);
+        tracing::debug!(mount = %login.mount, ttl, "logged in to Vault with an AppRole");
+        Ok(Session {
+            token: SensitiveString::new(token.to_string()),
+            obtained,
+            ttl: Duration::from_secs(ttl),
         })
     }
 
@@ -195,6 +337,18 @@ impl VaultClient {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<Answer, ProviderError> {
+        let token = self.current_token().await?;
+        self.send_with(method, path, body, Some(&token)).await
+    }
+
+    /// Sends one request with `token` (none for a login).
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        token: Option<&SensitiveString>,
+    ) -> Result<Answer, ProviderError> {
         let url = format!("{}/v1/{}", self.base, path.trim_start_matches('/'));
         let http = &self.http.http.http;
         let mut request = match method {
@@ -204,7 +358,9 @@ impl VaultClient {
             Method::Put => http.put(&url),
             Method::Delete => http.delete(&url),
         };
-        request = request.header("X-Vault-Token", self.token.expose());
+        if let Some(token) = token {
+            request = request.header("X-Vault-Token", token.expose());
+        }
         if let Some(namespace) = &self.namespace {
             request = request.header("X-Vault-Namespace", namespace.as_str());
         }
@@ -425,6 +581,55 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn an_approle_block_reads_the_secret_id_from_the_named_variable() {
+        let environment = |name: &str| match name {
+            "CI_SECRET_ID" => Some("hidden-secret-id".to_string()),
+            "VAULT_TOKEN" => Some("unused-token".to_string()),
+            _ => None,
+        };
+        let block = attributes(serde_json::json!({
+            "address": "http://127.0.0.1:8200",
+            "approle": { "role_id": "role", "secret_id_env": "CI_SECRET_ID", "mount": "ci" }
+        }));
+        let settings = Settings::from_block(&block, &BTreeMap::new(), environment).expect("settings");
+        let login = settings.approle.as_ref().expect("an approle login");
+        assert_eq!(login.mount, "ci");
+        assert_eq!(login.role_id, "role");
+        assert_eq!(login.secret_id.expose(), "hidden-secret-id");
+        assert!(settings.token.expose().is_empty());
+        assert!(!format!("{settings:?}").contains("hidden-secret-id"));
+        let unset = attributes(serde_json::json!({
+            "address": "http://127.0.0.1:8200",
+            "approle": { "role_id": "role" }
+        }));
+        let error = Settings::from_block(&unset, &BTreeMap::new(), environment).expect_err("no secret_id");
+        assert!(
+            error.message.contains(super::DEFAULT_SECRET_ID_ENV),
+            "{}",
+            error.message
+        );
+        let both = BTreeMap::from([("token".to_string(), SensitiveString::new("t"))]);
+        assert!(Settings::from_block(&block, &both, environment).is_err());
+    }
+
+    #[test]
+    fn a_session_is_stale_when_less_than_a_tenth_of_its_ttl_remains() {
+        let obtained = std::time::Instant::now();
+        let session = super::Session {
+            token: SensitiveString::new("t"),
+            obtained,
+            ttl: std::time::Duration::from_secs(100),
+        };
+        assert!(!session.is_stale(obtained + std::time::Duration::from_secs(89)));
+        assert!(session.is_stale(obtained + std::time::Duration::from_secs(91)));
+        let forever = super::Session {
+            ttl: std::time::Duration::ZERO,
+            ..session
+        };
+        assert!(!forever.is_stale(obtained + std::time::Duration::from_secs(1_000_000)));
     }
 
     #[test]

@@ -9,26 +9,36 @@
 //! list becomes a [`ProviderError`] naming the method and path; a 403 says
 //! which capability on which path is missing.
 //!
+//! Authentication is by token or by an `approle { role_id, secret_id_env,
+//! mount }` block ([`client`]), which logs in and logs in again before the
+//! token runs out.
+//!
 //! Resource types, all name-addressed: `vault_mount` ([`mount`]),
-//! `vault_policy` ([`policy`]) and `vault_kv_secret_v2` ([`kv_secret`]).
+//! `vault_policy` ([`policy`]), `vault_kv_secret_v2` ([`kv_secret`]),
+//! `vault_auth_backend` ([`auth_backend`]) and
+//! `vault_approle_auth_backend_role` ([`approle_role`]).
 //! Each create records the journal's token on the object (a mount option, a
 //! comment line of the policy, a custom metadata key of the secret) so a
 //! create repeated after a crash finds what the first one made, and a create
 //! over an object someone else made fails instead of overwriting it.
 
+mod approle_role;
+mod auth_backend;
 mod client;
 mod kv_secret;
 mod mount;
 mod policy;
 mod schema;
 
+pub use auth_backend::TOKEN_OPTION as AUTH_TOKEN_OPTION;
+pub use client::DEFAULT_SECRET_ID_ENV as APPROLE_SECRET_ID_ENV;
 pub use kv_secret::TOKEN_KEY as KV_TOKEN_KEY;
 pub use mount::TOKEN_OPTION as MOUNT_TOKEN_OPTION;
 pub use policy::{TOKEN_MARKER as POLICY_TOKEN_MARKER, normalize_policy};
 
 use crate::provider::{
-    ApplyRequest, AttributeSchema, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider, ProviderError,
-    ReadRequest, ReadSecretRequest, ResourceSchema,
+    ApplyRequest, AttributeSchema, BlockSchema, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider,
+    ProviderError, ReadRequest, ReadSecretRequest, ResourceSchema,
 };
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
@@ -66,6 +76,8 @@ fn names_known(request: &FindRequest) -> bool {
         schema::MOUNT => &["path"],
         schema::POLICY => &["name"],
         schema::KV_SECRET_V2 => &["mount", "name"],
+        schema::AUTH_BACKEND => &["type"],
+        schema::APPROLE_ROLE => &["role_name"],
         _ => &[],
     };
     naming.iter().all(|name| {
@@ -91,6 +103,10 @@ impl Provider for VaultProvider {
         schema::provider_attributes()
     }
 
+    fn provider_blocks(&self) -> Vec<BlockSchema> {
+        schema::provider_blocks()
+    }
+
     async fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError> {
         let settings =
             client::Settings::from_block(&request.attributes, &request.secrets, |name| std::env::var(name).ok())?;
@@ -108,6 +124,8 @@ impl Provider for VaultProvider {
             schema::KV_SECRET_V2 => {
                 kv_secret::read(client, &kv_secret::Address::from_id(&request.id)?, &request.prior).await
             }
+            schema::AUTH_BACKEND => auth_backend::read(client, &request.id, &request.prior).await,
+            schema::APPROLE_ROLE => approle_role::read(client, &request.id).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -118,6 +136,8 @@ impl Provider for VaultProvider {
             schema::MOUNT => mount::apply(client, &request).await,
             schema::POLICY => policy::apply(client, &request).await,
             schema::KV_SECRET_V2 => kv_secret::apply(client, &request).await,
+            schema::AUTH_BACKEND => auth_backend::apply(client, &request).await,
+            schema::APPROLE_ROLE => approle_role::apply(client, &request).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -140,6 +160,8 @@ impl Provider for VaultProvider {
             schema::MOUNT => mount::find_by_token(client, &request.token, &request.attributes).await,
             schema::POLICY => policy::find_by_token(client, &request.token, &request.attributes).await,
             schema::KV_SECRET_V2 => kv_secret::find_by_token(client, &request.token, &request.attributes).await,
+            schema::AUTH_BACKEND => auth_backend::find_by_token(client, &request.token, &request.attributes).await,
+            schema::APPROLE_ROLE => approle_role::find_by_token(client, &request.attributes).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -163,6 +185,15 @@ impl Provider for VaultProvider {
                 let address = kv_secret::Address::from_attributes(&request.attributes)?;
                 kv_secret::read(client, &address, &request.attributes).await
             }
+            schema::AUTH_BACKEND => {
+                auth_backend::read(
+                    client,
+                    &auth_backend::path_of(&request.attributes)?,
+                    &request.attributes,
+                )
+                .await
+            }
+            schema::APPROLE_ROLE => approle_role::lookup(client, &request.attributes).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -173,6 +204,8 @@ impl Provider for VaultProvider {
             schema::MOUNT => mount::list(client).await,
             schema::POLICY => policy::list(client).await,
             schema::KV_SECRET_V2 => kv_secret::list(client).await,
+            schema::AUTH_BACKEND => auth_backend::list(client).await,
+            schema::APPROLE_ROLE => approle_role::list(client).await,
             other => Err(unknown_type(other)),
         }
     }

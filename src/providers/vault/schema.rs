@@ -10,9 +10,40 @@ pub const MOUNT: &str = "vault_mount";
 pub const POLICY: &str = "vault_policy";
 /// A KV version 2 secret.
 pub const KV_SECRET_V2: &str = "vault_kv_secret_v2";
+/// An auth method enabled at a path.
+pub const AUTH_BACKEND: &str = "vault_auth_backend";
+/// A role of an AppRole auth method.
+pub const APPROLE_ROLE: &str = "vault_approle_auth_backend_role";
 
 pub fn resource_schemas() -> Vec<ResourceSchema> {
-    vec![mount(), policy(), kv_secret_v2()]
+    vec![
+        mount(),
+        policy(),
+        kv_secret_v2(),
+        super::auth_backend::schema(),
+        super::approle_role::schema(),
+    ]
+}
+
+/// The nested blocks of the provider block: `approle { ... }`.
+pub fn provider_blocks() -> Vec<BlockSchema> {
+    vec![BlockSchema {
+        name: "approle",
+        attributes: vec![
+            AttributeSchema::new("role_id", AttributeType::String, "the AppRole's role_id (not secret)").required(),
+            AttributeSchema::new(
+                "secret_id_env",
+                AttributeType::String,
+                "the environment variable that holds the secret_id (default: VAULT_APPROLE_SECRET_ID); provider blocks take no secret attribute, so the secret_id is never written in the configuration",
+            ),
+            AttributeSchema::new(
+                "mount",
+                AttributeType::String,
+                "the path the AppRole auth method is enabled at (default: approle)",
+            ),
+        ],
+        description: "log in with an AppRole instead of a token; the token is obtained again when less than 10% of its TTL remains",
+    }]
 }
 
 fn mount() -> ResourceSchema {
