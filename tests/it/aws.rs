@@ -5,52 +5,11 @@
 //! Tests run in parallel against one moto server, so none resets it: each
 //! uses its own description and tags.
 
+use crate::aws_support::{REGION, configured_provider, keyform, keyform_with, kms_client, unique};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyform::provider::compliance::{Subject, report, run};
-use keyform::provider::{ConfigureRequest, Provider};
-use keyform::secret::SensitiveString;
 use std::collections::{BTreeMap, HashMap};
-use std::process::Output;
-use std::sync::Arc;
-
-const REGION: &str = "us-east-1";
-/// moto accepts any credentials; these never reach AWS.
-const TEST_KEY: &str = "testing";
-
-fn unique(label: &str) -> String {
-    format!("{label}-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// An SDK client of the test's own, to look at what keyform did.
-fn sdk_client(endpoint: &str) -> aws_sdk_kms::Client {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(TEST_KEY, TEST_KEY, None, None, "keyform-tests"))
-        .build();
-    aws_sdk_kms::Client::from_conf(config)
-}
-
-/// The driver, configured through `Provider::configure` as the core does it.
-async fn configured_provider(endpoint: &str) -> Arc<dyn Provider> {
-    let provider = keyform::providers::registry("aws").expect("the aws provider is registered");
-    let mut attributes = serde_json::Map::new();
-    attributes.insert("region".into(), REGION.into());
-    attributes.insert("endpoint_url".into(), endpoint.into());
-    attributes.insert("access_key".into(), TEST_KEY.into());
-    provider
-        .configure(ConfigureRequest {
-            folder: std::env::temp_dir(),
-            attributes,
-            secrets: BTreeMap::from([("secret_key".to_string(), SensitiveString::new(TEST_KEY))]),
-        })
-        .await
-        .expect("configure the aws provider");
-    provider
-}
 
 #[tokio::test]
 async fn aws_kms_key_passes_the_compliance_suite() {
@@ -102,7 +61,7 @@ async fn a_create_token_tag_is_hidden_and_reserved() {
         Some(&serde_json::json!({ "team": "payments" })),
         "the token tag is not one of the key's tags"
     );
-    let at_aws = tags_of(&sdk_client(&endpoint), &created.id).await;
+    let at_aws = tags_of(&kms_client(&endpoint), &created.id).await;
     assert_eq!(at_aws.get(keyform::providers::aws::TOKEN_TAG), Some(&token));
 
     attributes.insert(
@@ -184,40 +143,10 @@ output "key_id" {{
     )
 }
 
-/// Runs keyform with the test credentials in its environment, and nothing else of AWS's.
-pub(crate) fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
-    keyform_with(workspace, arguments, &[])
-}
-
-/// [`keyform`] with extra environment variables.
-fn keyform_with(workspace: &Workspace, arguments: &[&str], environment: &[(&str, &str)]) -> Output {
-    let mut command = workspace.command(arguments);
-    for variable in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_KMS",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-    ] {
-        command.env_remove(variable);
-    }
-    command
-        .env("AWS_ACCESS_KEY_ID", TEST_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_KEY)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(environment.iter().copied())
-        .output()
-        .expect("run keyform")
-}
-
 #[tokio::test]
 async fn a_kms_key_lives_through_apply_plan_update_and_destroy() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let run_tag = unique("run");
     let description = format!("payments key {run_tag}");
     let workspace = Workspace::new();
@@ -330,7 +259,7 @@ resource "aws_kms_key" "unreachable" {
 #[tokio::test]
 async fn a_key_scheduled_for_deletion_behind_keyforms_back_is_recovered_not_recreated() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let run_tag = unique("recover");
     let workspace = Workspace::new();
     workspace.write(
@@ -397,7 +326,7 @@ async fn the_example_applies_against_moto_through_aws_endpoint_url() {
     assert_exit(&output, 0);
     let arn = stdout(&output).trim().to_string();
     assert!(arn.starts_with("arn:aws:kms:us-east-1:"), "{arn}");
-    let rotation = sdk_client(&endpoint)
+    let rotation = kms_client(&endpoint)
         .get_key_rotation_status()
         .key_id(&arn)
         .send()

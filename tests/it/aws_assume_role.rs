@@ -5,18 +5,13 @@
 //! checked for real. moto neither throttles nor rejects principals, so the
 //! pacing and the principal retry are tested in the driver's unit tests.
 
+use crate::aws_support::{TEST_KEY, unique};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
 use keyform::provider::ConfigureRequest;
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::process::Output;
-
-const TEST_KEY: &str = "testing";
-
-fn unique(label: &str) -> String {
-    format!("{label}-{}", uuid::Uuid::new_v4().simple())
-}
 
 /// Runs keyform with moto's credentials and nothing of the caller's AWS environment.
 fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {

@@ -1,7 +1,7 @@
 //! The AWS data sources against moto: `aws_caller_identity` and `aws_kms_key`
 //! (read at apply when its key is created in the same run, at plan time after).
 
-use crate::aws::keyform;
+use crate::aws_support::keyform;
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, stdout};
 

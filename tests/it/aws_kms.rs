@@ -8,55 +8,16 @@
 //! Tests run in parallel against one moto server, so none resets it: each
 //! makes its own keys and names.
 
+use crate::aws_support::{REGION, configured_provider, keyform, kms_client, unique};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::types::{GrantListEntry, KeyState};
 use keyform::provider::compliance::{Subject, report, run};
-use keyform::provider::{ApplyAction, ApplyRequest, Attributes, ConfigureRequest, Provider};
-use keyform::secret::SensitiveString;
+use keyform::provider::{ApplyAction, ApplyRequest, Attributes};
 use std::collections::BTreeMap;
-use std::process::Output;
-use std::sync::Arc;
 
-const REGION: &str = "us-east-1";
-/// moto accepts any credentials; these never reach AWS.
-const TEST_KEY: &str = "testing";
 /// The audit account of the cross-account grant.
 const AUDIT_PRINCIPAL: &str = "arn:aws:iam::111122223333:root";
-
-fn unique(label: &str) -> String {
-    format!("{label}-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// An SDK client of the test's own, to look at what keyform did.
-fn sdk_client(endpoint: &str) -> aws_sdk_kms::Client {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(TEST_KEY, TEST_KEY, None, None, "keyform-tests"))
-        .build();
-    aws_sdk_kms::Client::from_conf(config)
-}
-
-/// The driver, configured through `Provider::configure` as the core does it.
-async fn configured_provider(endpoint: &str) -> Arc<dyn Provider> {
-    let provider = keyform::providers::registry("aws").expect("the aws provider is registered");
-    let mut attributes = serde_json::Map::new();
-    attributes.insert("region".into(), REGION.into());
-    attributes.insert("endpoint_url".into(), endpoint.into());
-    attributes.insert("access_key".into(), TEST_KEY.into());
-    provider
-        .configure(ConfigureRequest {
-            folder: std::env::temp_dir(),
-            attributes,
-            secrets: BTreeMap::from([("secret_key".to_string(), SensitiveString::new(TEST_KEY))]),
-        })
-        .await
-        .expect("configure the aws provider");
-    provider
-}
 
 /// A key made with the SDK, for the driver-level tests.
 async fn new_key(client: &aws_sdk_kms::Client, description: &str) -> String {
@@ -89,7 +50,7 @@ fn object(json: serde_json::Value) -> Attributes {
 #[tokio::test]
 async fn aws_kms_alias_passes_the_compliance_suite() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let first = new_key(&client, "alias compliance, first target").await;
     let second = new_key(&client, "alias compliance, second target").await;
     let subject = Subject {
@@ -115,7 +76,7 @@ async fn aws_kms_alias_passes_the_compliance_suite() {
 #[tokio::test]
 async fn aws_kms_grant_passes_the_compliance_suite() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let key_id = new_key(&client, "grant compliance").await;
     let subject = Subject {
         provider: configured_provider(&endpoint).await,
@@ -142,7 +103,7 @@ async fn aws_kms_grant_passes_the_compliance_suite() {
 #[tokio::test]
 async fn a_named_grant_is_created_once_and_found_by_its_name() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let provider = configured_provider(&endpoint).await;
     let key_id = new_key(&client, "named grant").await;
     let attributes = object(serde_json::json!({
@@ -273,30 +234,6 @@ output "grant_id" {{
     )
 }
 
-/// Runs keyform with the test credentials in its environment, and nothing else of AWS's.
-fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
-    let mut command = workspace.command(arguments);
-    for variable in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_KMS",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-    ] {
-        command.env_remove(variable);
-    }
-    command
-        .env("AWS_ACCESS_KEY_ID", TEST_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_KEY)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run keyform")
-}
-
 fn output(workspace: &Workspace, name: &str) -> String {
     let shown = keyform(workspace, &["output", name]);
     assert_exit(&shown, 0);
@@ -312,7 +249,7 @@ fn assert_plan_is_empty(workspace: &Workspace) {
 #[tokio::test]
 async fn an_alias_and_a_cross_account_grant_live_through_apply_drift_and_destroy() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let run_tag = unique("kms");
     let alias = format!("alias/{run_tag}");
     let workspace = Workspace::new();
@@ -437,7 +374,7 @@ async fn an_alias_and_a_cross_account_grant_live_through_apply_drift_and_destroy
 #[tokio::test]
 async fn an_alias_and_a_grant_made_outside_keyform_are_imported() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let key_id = new_key(&client, "imported alias and grant").await;
     let alias = format!("alias/{}", unique("imported"));
     client
@@ -506,7 +443,7 @@ resource "aws_kms_grant" "imported" {{
 #[tokio::test]
 async fn an_alias_given_a_key_arn_reports_the_arn() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let provider = configured_provider(&endpoint).await;
     let key_id = new_key(&client, "alias by arn").await;
     let key_arn = client
@@ -580,7 +517,7 @@ fn intent(address: &str, resource_type: &str, token: &str, attributes: &Attribut
 #[tokio::test]
 async fn an_alias_and_a_grant_made_by_a_killed_apply_are_adopted_not_made_twice() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = kms_client(&endpoint);
     let run_tag = unique("crash");
     let workspace = Workspace::new();
     let configuration = configuration(&endpoint, &run_tag, "payments");

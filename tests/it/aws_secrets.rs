@@ -8,88 +8,22 @@
 //! Tests run in parallel against one moto server, so none resets it: each
 //! uses its own names.
 
+use crate::aws_support::{
+    REGION, TEST_KEY, configured_provider, keyform, keyform_with, secrets_manager_client, unique,
+};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use base64::Engine;
 use keyform::provider::compliance::{Subject, report, run};
-use keyform::provider::{ConfigureRequest, Provider};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Output;
-use std::sync::Arc;
 
-const REGION: &str = "us-east-1";
 /// moto's account.
 const ACCOUNT: &str = "123456789012";
-/// moto accepts any credentials; these never reach AWS.
-const TEST_KEY: &str = "testing";
 /// A zip holding `index.py` with a handler that returns its event; moto does not run it.
 const LAMBDA_ZIP: &str = "UEsDBBQAAAAAAEUVel20CHBpLgAAAC4AAAAIAAAAaW5kZXgucHlkZWYgaGFuZGxlcihldmVudCwgY29udGV4dCk6CiAgICByZXR1cm4gZXZlbnQKUEsBAhQDFAAAAAAARRV6XbQIcGkuAAAALgAAAAgAAAAAAAAAAAAAAIABAAAAAGluZGV4LnB5UEsFBgAAAAABAAEANgAAAFQAAAAAAA==";
-
-fn unique(label: &str) -> String {
-    format!("{label}-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// An SDK client of the test's own, to look at what keyform did.
-fn sdk_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(TEST_KEY, TEST_KEY, None, None, "keyform-tests"))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
-}
-
-/// The driver, configured through `Provider::configure` as the core does it.
-async fn configured_provider(endpoint: &str) -> Arc<dyn Provider> {
-    let provider = keyform::providers::registry("aws").expect("the aws provider is registered");
-    let mut attributes = serde_json::Map::new();
-    attributes.insert("region".into(), REGION.into());
-    attributes.insert("endpoint_url".into(), endpoint.into());
-    attributes.insert("access_key".into(), TEST_KEY.into());
-    provider
-        .configure(ConfigureRequest {
-            folder: std::env::temp_dir(),
-            attributes,
-            secrets: BTreeMap::from([("secret_key".to_string(), SensitiveString::new(TEST_KEY))]),
-        })
-        .await
-        .expect("configure the aws provider");
-    provider
-}
-
-/// Runs keyform with the test credentials in its environment, and nothing else of AWS's.
-fn keyform_with(workspace: &Workspace, arguments: &[&str], environment: &[(&str, &str)]) -> Output {
-    let mut command = workspace.command(arguments);
-    for variable in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_KMS",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-    ] {
-        command.env_remove(variable);
-    }
-    command
-        .env("AWS_ACCESS_KEY_ID", TEST_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_KEY)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(environment.iter().copied())
-        .output()
-        .expect("run keyform")
-}
-
-fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
-    keyform_with(workspace, arguments, &[])
-}
 
 #[tokio::test]
 async fn aws_secretsmanager_secret_passes_the_compliance_suite() {
@@ -191,7 +125,7 @@ async fn current_value(client: &aws_sdk_secretsmanager::Client, arn: &str) -> (S
 #[tokio::test]
 async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = secrets_manager_client(&endpoint);
     let name = unique("db-password");
     let workspace = Workspace::new();
     workspace.write("main.hcl", &secret_configuration(&endpoint, &name, "database password"));
@@ -417,7 +351,7 @@ fn files_under(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn a_secret_rotated_by_a_lambda_is_not_drift_and_its_value_never_leaks() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = secrets_manager_client(&endpoint);
     let lambda_arn = rotation_lambda(&endpoint);
     let name = unique("rotated");
     let canary = format!("CANARY-{}", uuid::Uuid::new_v4().simple());
@@ -613,7 +547,7 @@ async fn finish_rotation(client: &aws_sdk_secretsmanager::Client, name: &str) ->
 #[tokio::test]
 async fn a_secret_made_outside_keyform_is_imported_and_its_value_overwritten_only_when_configured() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = secrets_manager_client(&endpoint);
     let name = unique("imported");
     let created = client
         .create_secret()
@@ -678,7 +612,7 @@ resource "aws_secretsmanager_secret" "imported" {{
 #[tokio::test]
 async fn a_create_interrupted_after_create_secret_is_adopted_by_its_token_not_made_twice() {
     let endpoint = aws_endpoint();
-    let client = sdk_client(&endpoint);
+    let client = secrets_manager_client(&endpoint);
     let name = unique("crashed");
     let address = "aws_secretsmanager_secret.crashed";
     let workspace = Workspace::new();

@@ -7,6 +7,7 @@ mod aws_assume_role;
 mod aws_data;
 mod aws_kms;
 mod aws_secrets;
+mod aws_support;
 mod canary;
 mod changes;
 mod commands;
