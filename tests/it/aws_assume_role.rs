@@ -5,7 +5,7 @@
 //! checked for real. moto neither throttles nor rejects principals, so the
 //! pacing and the principal retry are tested in the driver's unit tests.
 
-use crate::aws_support::{TEST_KEY, unique};
+use crate::aws_support::{TEST_KEY, keyform_with, unique};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
 use keyform::provider::ConfigureRequest;
@@ -13,30 +13,9 @@ use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::process::Output;
 
-/// Runs keyform with moto's credentials and nothing of the caller's AWS environment.
+/// Runs keyform as the other AWS tests do, logging at info so the assumed role shows.
 fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
-    let mut command = workspace.command(arguments);
-    for variable in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_KMS",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-    ] {
-        command.env_remove(variable);
-    }
-    command
-        .env("AWS_ACCESS_KEY_ID", TEST_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_KEY)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("RUST_LOG", "keyform=info")
-        .output()
-        .expect("run keyform")
+    keyform_with(workspace, arguments, &[("RUST_LOG", "keyform=info")])
 }
 
 #[tokio::test]
