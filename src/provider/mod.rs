@@ -71,6 +71,21 @@ impl ProviderError {
     }
 }
 
+/// An error and its causes, each once, as `outer: inner: innermost` (drivers
+/// use it to say why a request could not be sent or read).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        current = cause.source();
+    }
+    parts.join(": ")
+}
+
 /// `configure`: the evaluated provider block.
 #[derive(Debug, Clone)]
 pub struct ConfigureRequest {

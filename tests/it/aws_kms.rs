@@ -8,7 +8,7 @@
 //! Tests run in parallel against one moto server, so none resets it: each
 //! makes its own keys and names.
 
-use crate::aws_support::{REGION, configured_provider, keyform, kms_client, unique};
+use crate::aws_support::{REGION, assert_plan_is_empty, configured_provider, keyform, kms_client, output, unique};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 use aws_sdk_kms::types::{GrantListEntry, KeyState};
@@ -232,18 +232,6 @@ output "grant_id" {{
 }}
 "#
     )
-}
-
-fn output(workspace: &Workspace, name: &str) -> String {
-    let shown = keyform(workspace, &["output", name]);
-    assert_exit(&shown, 0);
-    stdout(&shown).trim().to_string()
-}
-
-#[track_caller]
-fn assert_plan_is_empty(workspace: &Workspace) {
-    let plan = keyform(workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
 }
 
 #[tokio::test]

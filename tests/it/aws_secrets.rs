@@ -9,7 +9,8 @@
 //! uses its own names.
 
 use crate::aws_support::{
-    REGION, TEST_KEY, configured_provider, keyform, keyform_with, secrets_manager_client, unique,
+    REGION, TEST_KEY, assert_plan_is_empty, configured_provider, keyform, keyform_with, output, secrets_manager_client,
+    unique,
 };
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
@@ -91,22 +92,10 @@ output "key_arn" {{
     )
 }
 
-fn output_of(workspace: &Workspace, name: &str) -> String {
-    let output = keyform(workspace, &["output", name]);
-    assert_exit(&output, 0);
-    stdout(&output).trim().to_string()
-}
-
 fn secret_get(workspace: &Workspace, address: &str) -> String {
     let output = keyform(workspace, &["secret", "get", address]);
     assert_exit(&output, 0);
     stdout(&output).trim_end_matches('\n').to_string()
-}
-
-#[track_caller]
-fn assert_plan_is_empty(workspace: &Workspace) {
-    let plan = keyform(workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "the plan is empty:\n{}{}", stdout(&plan), stderr(&plan));
 }
 
 async fn current_value(client: &aws_sdk_secretsmanager::Client, arn: &str) -> (String, String) {
@@ -131,8 +120,8 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
     workspace.write("main.hcl", &secret_configuration(&endpoint, &name, "database password"));
     assert_exit(&keyform(&workspace, &["init"]), 0);
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
-    let arn = output_of(&workspace, "secret_arn");
-    let key_arn = output_of(&workspace, "key_arn");
+    let arn = output(&workspace, "secret_arn");
+    let key_arn = output(&workspace, "key_arn");
     assert!(arn.starts_with(&format!("arn:aws:secretsmanager:{REGION}:")), "{arn}");
 
     // Read back through the SDK, not through keyform.
@@ -226,11 +215,7 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
         stdout(&plan)
     );
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
-    assert_eq!(
-        output_of(&workspace, "secret_arn"),
-        arn,
-        "the same secret, not a new one"
-    );
+    assert_eq!(output(&workspace, "secret_arn"), arn, "the same secret, not a new one");
     let described = client
         .describe_secret()
         .secret_id(&arn)
@@ -238,7 +223,7 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
         .await
         .expect("DescribeSecret");
     assert!(described.deleted_date().is_none(), "restored");
-    assert_eq!(described.kms_key_id(), Some(output_of(&workspace, "key_arn").as_str()));
+    assert_eq!(described.kms_key_id(), Some(output(&workspace, "key_arn").as_str()));
     assert_eq!(
         secret_get(&workspace, "aws_secretsmanager_secret.db"),
         current_value(&client, &arn).await.1

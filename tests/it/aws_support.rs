@@ -2,7 +2,7 @@
 //! SDK clients of the test's own, the driver configured as the core does it,
 //! and running the binary with nothing of the caller's AWS environment.
 
-use crate::support::Workspace;
+use crate::support::{Workspace, assert_exit, code, stderr, stdout};
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyform::provider::{ConfigureRequest, Provider};
 use keyform::secret::SensitiveString;
@@ -92,4 +92,18 @@ pub fn keyform_with(workspace: &Workspace, arguments: &[&str], environment: &[(&
         .envs(environment.iter().copied())
         .output()
         .expect("run keyform")
+}
+
+/// The value of one root output, after checking the command succeeded.
+pub fn output(workspace: &Workspace, name: &str) -> String {
+    let shown = keyform(workspace, &["output", name]);
+    assert_exit(&shown, 0);
+    stdout(&shown).trim().to_string()
+}
+
+/// Fails with the plan when a `plan --detailed-exitcode` would change something.
+#[track_caller]
+pub fn assert_plan_is_empty(workspace: &Workspace) {
+    let plan = keyform(workspace, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code(&plan), 0, "the plan is empty:\n{}{}", stdout(&plan), stderr(&plan));
 }

@@ -141,7 +141,7 @@ where
 {
     let service_code = error.code().map(str::to_string);
     let service_message = error.message().map(str::to_string);
-    let detail = error_chain(&error);
+    let detail = crate::provider::error_chain(&error);
     match (&error, service_code) {
         (SdkError::ServiceError(_), Some(code)) => {
             let message = service_message.unwrap_or_else(|| "(AWS sent no message)".to_string());
@@ -197,20 +197,6 @@ where
             provider_error
         }
     }
-}
-
-/// An error and its causes, each once, as `outer: inner: innermost`.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(cause) = current {
-        let text = cause.to_string();
-        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        current = cause.source();
-    }
-    parts.join(": ")
 }
 
 /// Help for the common AWS error codes.

@@ -271,7 +271,10 @@ impl VaultClient {
             .build()
             .map_err(|error| configuration_error(format!("the vault client settings are invalid: {error}")))?;
         let http = vaultrs::client::VaultClient::new(built).map_err(|error| {
-            configuration_error(format!("the vault client could not be built: {}", error_chain(&error)))
+            configuration_error(format!(
+                "the vault client could not be built: {}",
+                crate::provider::error_chain(&error)
+            ))
         })?;
         Ok(VaultClient {
             http,
@@ -374,7 +377,7 @@ impl VaultClient {
                     "{} {path} could not be sent to {}: {}",
                     method.name(),
                     self.base,
-                    error_chain(&error)
+                    crate::provider::error_chain(&error)
                 ),
             )
             .with_help("check that Vault is running at the provider's `address` (or VAULT_ADDR), and its TLS settings");
@@ -462,20 +465,6 @@ pub fn api_error(method: Method, path: &str, answer: &Answer) -> ProviderError {
         error = error.with_help(help);
     }
     error
-}
-
-/// An error and its causes, each once, as `outer: inner: innermost`.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(cause) = current {
-        let text = cause.to_string();
-        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        current = cause.source();
-    }
-    parts.join(": ")
 }
 
 /// A path segment checked: no empty segment, no `..`, no leading or trailing slash.
