@@ -20,3 +20,4 @@ mod services;
 mod support;
 mod vault;
 mod vault_approle;
+mod vault_support;

@@ -8,68 +8,16 @@
 
 use crate::services::{vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use keyform::provider::compliance::{Outcome, Subject, report, run};
+use crate::vault_support::{attributes, check, configured_provider, root, unique};
+use keyform::provider::compliance::{Subject, run};
 use keyform::provider::{
     ApplyAction, ApplyRequest, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider, ProviderError,
     ReadRequest, ReadSecretRequest,
 };
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
-
-fn unique(label: &str) -> String {
-    format!("{label}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
-}
-
-/// One request to Vault's HTTP API with `curl`; returns the status and the JSON body (Null when empty).
-fn vault(method: &str, path: &str, body: Option<serde_json::Value>, token: &str) -> (u16, serde_json::Value) {
-    let url = format!("{}/v1/{path}", vault_address().trim_end_matches('/'));
-    let mut command = Command::new("curl");
-    command
-        .args(["-s", "-X", method, "-H"])
-        .arg(format!("X-Vault-Token: {token}"))
-        .args(["-w", "\n%{http_code}"]);
-    if let Some(body) = body {
-        command.args(["-d", &body.to_string()]);
-    }
-    let output = command.arg(&url).output().expect("run curl");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
-    let status = status.trim().parse().unwrap_or(0);
-    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
-}
-
-fn root(method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
-    vault(method, path, body, &vault_token())
-}
-
-/// The driver, configured through `Provider::configure` as the core does it.
-async fn configured_provider(token: &str) -> Arc<dyn Provider> {
-    let provider = keyform::providers::registry("vault").expect("the vault provider is registered");
-    let mut attributes = serde_json::Map::new();
-    attributes.insert("address".into(), vault_address().into());
-    provider
-        .configure(ConfigureRequest {
-            folder: std::env::temp_dir(),
-            attributes,
-            secrets: BTreeMap::from([("token".to_string(), SensitiveString::new(token))]),
-        })
-        .await
-        .expect("configure the vault provider");
-    provider
-}
-
-fn check(resource_type: &str, results: &[(&'static str, Outcome)]) {
-    let (text, passed) = report(resource_type, results);
-    println!("{text}");
-    assert!(passed, "{text}");
-    assert!(results.len() >= 12, "every case ran:\n{text}");
-}
-
-fn attributes(json: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    json.as_object().cloned().unwrap_or_default()
-}
 
 #[tokio::test]
 async fn vault_mount_passes_the_compliance_suite() {

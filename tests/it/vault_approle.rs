@@ -9,63 +9,11 @@
 
 use crate::services::{vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
-use keyform::provider::compliance::{Outcome, Subject, report, run};
-use keyform::provider::{ConfigureRequest, Provider};
-use keyform::secret::SensitiveString;
+use crate::vault_support::{attributes, check, configured_provider, root, unique, vault};
+use keyform::provider::compliance::{Subject, run};
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
-use std::sync::Arc;
+use std::process::Output;
 use std::time::{Duration, Instant};
-
-fn unique(label: &str) -> String {
-    format!("{label}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
-}
-
-/// One request to Vault's HTTP API with `curl`; returns the status and the JSON body (Null when empty).
-fn vault(method: &str, path: &str, body: Option<serde_json::Value>, token: Option<&str>) -> (u16, serde_json::Value) {
-    let url = format!("{}/v1/{path}", vault_address().trim_end_matches('/'));
-    let mut command = Command::new("curl");
-    command.args(["-s", "-X", method, "-w", "\n%{http_code}"]);
-    if let Some(token) = token {
-        command.arg("-H").arg(format!("X-Vault-Token: {token}"));
-    }
-    if let Some(body) = body {
-        command.args(["-d", &body.to_string()]);
-    }
-    let output = command.arg(&url).output().expect("run curl");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
-    let status = status.trim().parse().unwrap_or(0);
-    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
-}
-
-fn root(method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
-    vault(method, path, body, Some(&vault_token()))
-}
-
-fn attributes(json: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    json.as_object().cloned().unwrap_or_default()
-}
-
-async fn configured_provider() -> Arc<dyn Provider> {
-    let provider = keyform::providers::registry("vault").expect("the vault provider is registered");
-    provider
-        .configure(ConfigureRequest {
-            folder: std::env::temp_dir(),
-            attributes: attributes(serde_json::json!({ "address": vault_address() })),
-            secrets: BTreeMap::from([("token".to_string(), SensitiveString::new(vault_token()))]),
-        })
-        .await
-        .expect("configure the vault provider");
-    provider
-}
-
-fn check(resource_type: &str, results: &[(&'static str, Outcome)]) {
-    let (text, passed) = report(resource_type, results);
-    println!("{text}");
-    assert!(passed, "{text}");
-    assert!(results.len() >= 12, "every case ran:\n{text}");
-}
 
 /// Enables an AppRole method at a unique path with the root token.
 fn approle_backend(label: &str) -> String {
@@ -83,7 +31,7 @@ fn approle_backend(label: &str) -> String {
 async fn vault_auth_backend_passes_the_compliance_suite() {
     let path = unique("compliance-auth");
     let subject = Subject {
-        provider: configured_provider().await,
+        provider: configured_provider(&vault_token()).await,
         resource_type: "vault_auth_backend".into(),
         attributes: attributes(serde_json::json!({ "type": "approle", "path": path, "description": "compliance" })),
         secrets: BTreeMap::new(),
@@ -99,7 +47,7 @@ async fn vault_auth_backend_passes_the_compliance_suite() {
 async fn vault_approle_auth_backend_role_passes_the_compliance_suite() {
     let backend = approle_backend("compliance-role");
     let subject = Subject {
-        provider: configured_provider().await,
+        provider: configured_provider(&vault_token()).await,
         resource_type: "vault_approle_auth_backend_role".into(),
         attributes: attributes(serde_json::json!({
             "backend": backend,
@@ -124,7 +72,7 @@ async fn a_role_written_by_someone_else_is_not_overwritten_and_the_whole_role_is
         Some(serde_json::json!({ "token_ttl": "5m", "token_policies": ["other"] })),
     );
     assert!(status < 300, "{status} {body}");
-    let provider = configured_provider().await;
+    let provider = configured_provider(&vault_token()).await;
     let mut request = keyform::provider::ApplyRequest {
         resource_type: "vault_approle_auth_backend_role".into(),
         action: keyform::provider::ApplyAction::Create { token: "t".into() },
