@@ -71,6 +71,14 @@ impl ProviderError {
     }
 }
 
+/// A string attribute as the configuration gave it (None when absent or not a string).
+pub fn text_attribute(attributes: &Attributes, name: &str) -> Option<String> {
+    attributes
+        .get(name)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+}
+
 /// An error and its causes, each once, as `outer: inner: innermost` (drivers
 /// use it to say why a request could not be sent or read).
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {

@@ -63,12 +63,7 @@ fn in_range(name: &str, value: Option<i32>, low: i32, high: i32) -> Result<Optio
 impl KeySettings {
     /// Reads and checks the attributes of an apply request.
     pub fn from_attributes(attributes: &Attributes) -> Result<KeySettings, ProviderError> {
-        let text = |name: &str| {
-            attributes
-                .get(name)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string)
-        };
+        let text = |name: &str| crate::provider::text_attribute(attributes, name);
         let flag = |name: &str| attributes.get(name).and_then(serde_json::Value::as_bool);
         let policy = match text("policy") {
             Some(policy) => Some(

@@ -8,6 +8,7 @@
 //! whole days (`RotationRules.AutomaticallyAfterDays`); `rotation.duration` is
 //! sent as whole hours (`"3h"`).
 
+use crate::provider::text_attribute as text;
 use crate::provider::{AttributeSchema, AttributeType, Attributes, BlockSchema, ProviderError, ResourceSchema};
 use std::collections::BTreeMap;
 
@@ -130,13 +131,6 @@ pub struct SecretSettings {
 
 pub fn invalid(message: impl Into<String>) -> ProviderError {
     ProviderError::new("InvalidParameter", message)
-}
-
-fn text(attributes: &Attributes, name: &str) -> Option<String> {
-    attributes
-        .get(name)
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_string)
 }
 
 fn whole_number(value: Option<&serde_json::Value>, name: &str) -> Result<Option<u64>, ProviderError> {

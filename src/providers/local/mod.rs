@@ -126,13 +126,7 @@ impl Provider for LocalProvider {
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError> {
-        let text = |name: &str| {
-            request
-                .attributes
-                .get(name)
-                .and_then(|value| value.as_str())
-                .map(str::to_string)
-        };
+        let text = |name: &str| crate::provider::text_attribute(&request.attributes, name);
         let store_folder = request
             .folder
             .join(text("store").unwrap_or_else(|| DEFAULT_STORE_FOLDER.to_string()));

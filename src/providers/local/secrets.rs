@@ -5,6 +5,7 @@
 
 use super::keys;
 use super::store::{Kind, Store, crypto_error, days_from_now, is_past, now};
+use crate::provider::text_attribute as text;
 use crate::provider::{ApplyAction, ApplyRequest, Attributes, FindRequest, LiveObject, LiveStatus, ProviderError};
 use crate::secret::{Envelope, SensitiveString, open_envelope, seal_envelope};
 use serde::{Deserialize, Serialize};
@@ -109,13 +110,6 @@ pub fn lookup_by_name(store: &Store, request: &FindRequest) -> Result<Option<Liv
         Some(name) => read(store, name),
         None => Ok(None),
     }
-}
-
-fn text(attributes: &Attributes, name: &str) -> Option<String> {
-    attributes
-        .get(name)
-        .and_then(|value| value.as_str())
-        .map(str::to_string)
 }
 
 fn settings(secret: &mut SecretObject, attributes: &Attributes) -> Result<(), ProviderError> {
