@@ -445,6 +445,14 @@ impl Applier<'_> {
             for (name, value) in &desired.attributes {
                 attributes.insert(name.clone(), value.clone());
             }
+            // A change to something the configuration no longer has (a removed block) removes it.
+            for removed in change.changes.iter().filter(|attribute| {
+                !desired.attributes.contains_key(&attribute.name)
+                    && !desired.secrets.contains_key(&attribute.name)
+                    && !desired.unknown.contains(&attribute.name)
+            }) {
+                attributes.remove(&removed.name);
+            }
         }
         let id = match action {
             ApplyAction::Create { .. } => None,

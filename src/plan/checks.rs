@@ -1,11 +1,12 @@
 //! Checks of a loaded configuration that need the providers' schemas but no
-//! evaluation: secret literals are masked, resource types and attribute
+//! evaluation: secret literals are masked (in resources, their blocks and
+//! provider blocks), resource types and attribute
 //! names are checked. **This runs before anything can render a source line,
 //! so a secret literal is masked in every diagnostic of the run.**
 
 use super::desired::mask_literals;
 use crate::addr::ResourceMode;
-use crate::config::model::{ModuleConfig, ResourceConfig};
+use crate::config::model::{ModuleConfig, ProviderConfig, ResourceConfig};
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceMap, did_you_mean};
 use crate::provider::ResourceSchema;
 use crate::providers::{PROVIDER_NAMES, registry};
@@ -46,9 +47,40 @@ pub fn check_configuration(root: &ModuleConfig, sources: &SourceMap) -> Diagnost
                 None => diagnostics.push(unknown_type(resource, offered)),
             }
         }
+        for provider_config in &module.providers {
+            mask_provider_secrets(provider_config, sources);
+        }
         stack.extend(module.module_calls.values().map(|call| call.child.as_ref()));
     }
     diagnostics
+}
+
+/// Masks literals given to a provider's secret attributes, in its nested blocks too (they are refused when the
+/// provider is configured, and that diagnostic must not show them).
+fn mask_provider_secrets(provider_config: &ProviderConfig, sources: &SourceMap) {
+    let Some(provider) = registry(&provider_config.name) else {
+        return;
+    };
+    let schema = provider.provider_schema();
+    for attribute in provider_config.body.attributes.values() {
+        if schema
+            .iter()
+            .any(|candidate| candidate.name == attribute.name && candidate.is_secret())
+        {
+            mask_literals(&attribute.value, sources);
+        }
+    }
+    let blocks = provider.provider_blocks();
+    for block in &provider_config.body.blocks {
+        let Some(block_schema) = blocks.iter().find(|candidate| candidate.name == block.block_type) else {
+            continue;
+        };
+        for attribute in block.body.attributes.values() {
+            if block_schema.is_secret_attribute(&attribute.name) {
+                mask_literals(&attribute.value, sources);
+            }
+        }
+    }
 }
 
 /// Terraform resource types keyform folds into one of its own, with the type to use.
@@ -157,6 +189,9 @@ fn check_resource(
             continue;
         };
         for attribute in block.body.attributes.values() {
+            if block_schema.is_secret_attribute(&attribute.name) {
+                mask_literals(&attribute.value, sources);
+            }
             if !block_schema
                 .attributes
                 .iter()

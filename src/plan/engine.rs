@@ -212,6 +212,17 @@ impl Engine {
                         collect_taint(&attribute.value, module, &mut taint, &mut HashSet::new());
                     }
                 }
+                // A nested block's secret attribute (`postgresql { password = ... }`) taints its sources too.
+                for block in &resource.body.blocks {
+                    let Some(block_schema) = schema.block(&block.block_type) else {
+                        continue;
+                    };
+                    for attribute in block.body.attributes.values() {
+                        if block_schema.is_secret_attribute(&attribute.name) {
+                            collect_taint(&attribute.value, module, &mut taint, &mut HashSet::new());
+                        }
+                    }
+                }
             }
             for expr in module_expressions(module) {
                 for found in crate::config::references::references(expr) {
@@ -657,8 +668,14 @@ impl Engine {
                 };
                 match evaluate(&attribute.value, &scope) {
                     Ok(value) if attribute_schema.is_secret() => {
-                        if let Some(text) = value.to_plain_string() {
-                            secrets.insert(attribute.name.clone(), crate::secret::SensitiveString::new(text));
+                        match super::provider_blocks::provider_secret(&attribute.name, &value, attribute.value.span()) {
+                            Ok(secret) => {
+                                secrets.insert(attribute.name.clone(), secret);
+                            }
+                            Err(diagnostic) => {
+                                self.report(diagnostic);
+                                ok = false;
+                            }
                         }
                     }
                     Ok(value) => match super::desired::convert(&value, attribute_schema.attribute_type) {
@@ -689,6 +706,7 @@ impl Engine {
                 &config.body,
                 &scope,
                 &mut attributes,
+                &mut secrets,
             ) {
                 self.report(diagnostic);
                 ok = false;
@@ -1767,6 +1785,22 @@ fn decide(
             forces_replacement: forces,
         });
     }
+    // A block removed from the configuration that the provider still reports (a rotation through a Lambda)
+    // is turned off.
+    for block in &schema.blocks {
+        let reported = live.attributes.get(block.name).filter(|value| value.is_object());
+        if let Some(before) = reported
+            && !desired.attributes.contains_key(block.name)
+            && !ignored(block.name)
+        {
+            change.changes.push(AttributeChange {
+                name: block.name.to_string(),
+                before: render_attribute(schema, block.name, Some(before)),
+                after: "(removed)".into(),
+                forces_replacement: false,
+            });
+        }
+    }
     for name in &desired.unknown {
         if !ignored(name) && !desired.secrets.contains_key(name) {
             change.changes.push(AttributeChange {
@@ -1852,7 +1886,9 @@ fn decide(
     } else {
         Action::NoOp
     };
-    let rotatable = desired.secrets.is_empty() || desired.secrets.keys().any(|name| desired.is_generated(name));
+    let rotatable = desired.secrets.is_empty()
+        || desired.rotated_by_provider
+        || desired.secrets.keys().any(|name| desired.is_generated(name));
     let due = desired.rotation.filter(|rotation| rotation_due(change, rotation.every));
     if matches!(change.action, Action::NoOp | Action::Update | Action::Recover)
         && rotatable

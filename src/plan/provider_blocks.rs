@@ -6,20 +6,51 @@
 //! block's name in `ConfigureRequest.attributes`, with its attributes
 //! converted to their declared types. **A nested block the driver does not
 //! declare is an error, never silently dropped** (a dropped `assume_role`
-//! would act in the wrong account). A block may appear once; secret
-//! attributes are not supported inside provider blocks.
+//! would act in the wrong account). A block may appear once.
+//!
+//! A secret attribute of a block (`approle { secret_id = env("...") }`) is
+//! delivered in `ConfigureRequest.secrets` under `BLOCK.ATTRIBUTE`
+//! (`approle.secret_id`), never in the attributes. **A provider secret, in a
+//! block or not, must come from a value source: a literal is refused
+//! ([`provider_secret`]), as it is in a resource.**
 
 use crate::config::eval::{Scope, evaluate};
 use crate::config::model::BodyConfig;
+use crate::config::value::Value;
+use crate::diag::Span;
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::provider::{Attributes, Provider};
+use crate::secret::SensitiveString;
+use std::collections::BTreeMap;
 
-/// Evaluates the nested blocks of a provider block into `attributes`; the diagnostics of what failed.
+/// A provider secret's value, or the diagnostic for a literal or a non-text value.
+pub fn provider_secret(name: &str, value: &Value, span: Option<Span>) -> Result<SensitiveString, Diagnostic> {
+    if value.deep_literal() {
+        return Err(Diagnostic::error(
+            Code::HardcodedSecret,
+            format!("`{name}` is a secret and must come from a value source, not a literal"),
+        )
+        .with_optional_label(span, "this literal would be committed to version control")
+        .with_help("use env(\"NAME\"), file(\"path\") or a sensitive variable"));
+    }
+    match value.to_plain_string() {
+        Some(text) => Ok(SensitiveString::new(text)),
+        None => Err(Diagnostic::error(
+            Code::TypeMismatch,
+            format!("`{name}` must be a string, got a {}", value.type_name()),
+        )
+        .with_optional_label(span, "not a string")
+        .with_help("give the secret as a string value source")),
+    }
+}
+
+/// Evaluates the nested blocks of a provider block into `attributes` and `secrets`; the diagnostics of what failed.
 pub fn evaluate_provider_blocks(
     provider: &dyn Provider,
     body: &BodyConfig,
     scope: &Scope<'_>,
     attributes: &mut Attributes,
+    secrets: &mut BTreeMap<String, SensitiveString>,
 ) -> Vec<Diagnostic> {
     let schemas = provider.provider_blocks();
     let mut diagnostics = Vec::new();
@@ -61,7 +92,7 @@ pub fn evaluate_provider_blocks(
             let Some(attribute_schema) = block_schema
                 .attributes
                 .iter()
-                .find(|candidate| candidate.name == attribute.name && !candidate.is_secret())
+                .find(|candidate| candidate.name == attribute.name)
             else {
                 let names = block_schema.attributes.iter().map(|candidate| candidate.name);
                 let help = match did_you_mean(&attribute.name, names) {
@@ -78,7 +109,16 @@ pub fn evaluate_provider_blocks(
                 );
                 continue;
             };
+            let secret_name = format!("{}.{}", block_schema.name, attribute.name);
             match evaluate(&attribute.value, scope) {
+                Ok(value) if attribute_schema.is_secret() => {
+                    match provider_secret(&secret_name, &value, attribute.value.span()) {
+                        Ok(secret) => {
+                            secrets.insert(secret_name, secret);
+                        }
+                        Err(diagnostic) => diagnostics.push(diagnostic),
+                    }
+                }
                 Ok(value) => match super::desired::convert(&value, attribute_schema.attribute_type) {
                     Ok(json) => {
                         object.insert(attribute.name.clone(), json);
@@ -95,11 +135,11 @@ pub fn evaluate_provider_blocks(
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
         }
-        for missing in block_schema
-            .attributes
-            .iter()
-            .filter(|attribute| attribute.required && !object.contains_key(attribute.name))
-        {
+        for missing in block_schema.attributes.iter().filter(|attribute| {
+            attribute.required
+                && !object.contains_key(attribute.name)
+                && !secrets.contains_key(&format!("{}.{}", block_schema.name, attribute.name))
+        }) {
             diagnostics.push(
                 Diagnostic::error(
                     Code::MissingAttribute,

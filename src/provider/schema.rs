@@ -114,6 +114,13 @@ pub struct BlockSchema {
 }
 
 impl BlockSchema {
+    /// Whether the block declares `name` as a secret attribute.
+    pub fn is_secret_attribute(&self, name: &str) -> bool {
+        self.attributes
+            .iter()
+            .any(|attribute| attribute.name == name && attribute.is_secret())
+    }
+
     /// Whether going from `before` to `after` (the block as JSON objects) changes an attribute
     /// that forces replacement; a missing attribute and a null one are the same.
     pub fn forces_replacement(&self, before: Option<&serde_json::Value>, after: &serde_json::Value) -> bool {

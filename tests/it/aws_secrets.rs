@@ -12,9 +12,9 @@ use crate::aws_support::{
     REGION, TEST_KEY, assert_plan_is_empty, configured_provider, keyform, keyform_with, output, secrets_manager_client,
     unique,
 };
+use crate::canary::Scanner;
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use base64::Engine;
 use keyform::provider::compliance::{Subject, report, run};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
@@ -300,46 +300,13 @@ fn rotation_lambda(endpoint: &str) -> String {
     format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}")
 }
 
-/// Every form of `canary` a leak could take: itself, base64, hex.
-fn leaks(canary: &str, place: &str, bytes: &[u8]) -> Vec<String> {
-    let forms = [
-        ("plain", canary.as_bytes().to_vec()),
-        (
-            "base64",
-            base64::engine::general_purpose::STANDARD.encode(canary).into_bytes(),
-        ),
-        ("hex", hex::encode(canary).into_bytes()),
-    ];
-    forms
-        .iter()
-        .filter(|(_, needle)| bytes.windows(needle.len()).any(|window| window == needle.as_slice()))
-        .map(|(form, _)| format!("{place}: {form}"))
-        .collect()
-}
-
-fn files_under(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![folder.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("read a folder") {
-            let path = entry.expect("folder entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files
-}
-
 #[tokio::test]
 async fn a_secret_rotated_by_a_lambda_is_not_drift_and_its_value_never_leaks() {
     let endpoint = aws_endpoint();
     let client = secrets_manager_client(&endpoint);
     let lambda_arn = rotation_lambda(&endpoint);
     let name = unique("rotated");
-    let canary = format!("CANARY-{}", uuid::Uuid::new_v4().simple());
+    let canary = crate::canary::canary();
     let workspace = Workspace::new();
     workspace.write(
         "main.hcl",
@@ -428,6 +395,42 @@ resource "aws_secretsmanager_secret" "rotated" {{
         outputs.push((format!("plan after rotation {round}"), plan));
     }
 
+    // `rotate --now` starts a rotation through the Lambda (a new AWSPENDING version), not a new value of keyform's.
+    let before = client
+        .list_secret_version_ids()
+        .secret_id(&name)
+        .send()
+        .await
+        .expect("ListSecretVersionIds")
+        .versions()
+        .len();
+    let rotated = run(&["rotate", "--now", "aws_secretsmanager_secret.rotated", "--auto-approve"]);
+    assert_exit(&rotated, 0);
+    let rotated_text = format!("{}{}", stdout(&rotated), stderr(&rotated));
+    outputs.push(("rotate --now".into(), rotated));
+    let listed = client
+        .list_secret_version_ids()
+        .secret_id(&name)
+        .send()
+        .await
+        .expect("ListSecretVersionIds");
+    assert_eq!(
+        listed.versions().len(),
+        before + 1,
+        "the Lambda rotation added one version:\n{rotated_text}\n{listed:?}"
+    );
+    assert!(
+        listed
+            .versions()
+            .iter()
+            .any(|version| version.version_stages().iter().any(|stage| stage == "AWSPENDING")),
+        "the rotation is in progress: {listed:?}"
+    );
+    finish_rotation(&client, &name).await;
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code(&plan), 0, "after rotate --now: {}", stdout(&plan));
+    outputs.push(("plan after rotate --now".into(), plan));
+
     // Both `every` and `schedule_expression` is refused before any call.
     workspace.write(
         "both.hcl",
@@ -455,22 +458,43 @@ resource "aws_secretsmanager_secret" "rotated" {{
     outputs.push(("refused plan".into(), refused));
     std::fs::remove_file(workspace.path().join("both.hcl")).expect("remove both.hcl");
 
+    // Removing the rotation block turns rotation off at AWS, so the Lambda stops changing the value.
+    let main = std::fs::read_to_string(workspace.path().join("main.hcl")).expect("read main.hcl");
+    let rotation_block = main.find("\n  rotation {").expect("the rotation block");
+    let without_rotation = format!("{}\n}}\n", &main[..rotation_block]);
+    workspace.write("main.hcl", &without_rotation);
+    let plan = run(&["plan"]);
+    assert_exit(&plan, 0);
+    assert!(mentions(&stdout(&plan), "rotation"), "{}", stdout(&plan));
+    outputs.push(("plan without rotation".into(), plan));
+    let apply = run(&["apply", "--auto-approve"]);
+    assert_exit(&apply, 0);
+    let apply_text = stdout(&apply);
+    outputs.push(("apply without rotation".into(), apply));
+    let described = client
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .expect("DescribeSecret");
+    assert_ne!(
+        described.rotation_enabled(),
+        Some(true),
+        "rotation is off: {described:?}\n{apply_text}"
+    );
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code(&plan), 0, "after removing rotation: {}", stdout(&plan));
+    outputs.push(("plan after removing rotation".into(), plan));
+
     let destroy = run(&["destroy", "--auto-approve"]);
     assert_exit(&destroy, 0);
     outputs.push(("destroy".into(), destroy));
     let gone = client.describe_secret().secret_id(&name).send().await;
     assert!(gone.is_err(), "a recovery window of 0 deletes at once");
 
-    // The canary never appears in any output or file of the run.
-    let mut found = Vec::new();
-    for (step, output) in &outputs {
-        found.extend(leaks(&canary, &format!("{step} stdout"), &output.stdout));
-        found.extend(leaks(&canary, &format!("{step} stderr"), &output.stderr));
-    }
-    for file in files_under(workspace.path()) {
-        let bytes = std::fs::read(&file).expect("read a file of the run");
-        found.extend(leaks(&canary, &file.display().to_string(), &bytes));
-    }
+    // The canary never appears, in any encoding, in any output or file of the run.
+    let scanner = Scanner::new(std::slice::from_ref(&canary));
+    let found = scanner.scan_run(workspace.path(), &[], &outputs);
     assert!(found.is_empty(), "the canary leaked: {found:?}");
 }
 

@@ -7,7 +7,7 @@ use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyform::provider::{ConfigureRequest, Provider};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 pub const REGION: &str = "us-east-1";
@@ -70,6 +70,13 @@ pub fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
 
 /// [`keyform`] with extra environment variables.
 pub fn keyform_with(workspace: &Workspace, arguments: &[&str], environment: &[(&str, &str)]) -> Output {
+    keyform_command(workspace, arguments, environment)
+        .output()
+        .expect("run keyform")
+}
+
+/// The keyform command [`keyform_with`] runs, to start it another way (spawn and kill it).
+pub fn keyform_command(workspace: &Workspace, arguments: &[&str], environment: &[(&str, &str)]) -> Command {
     let mut command = workspace.command(arguments);
     for variable in [
         "AWS_PROFILE",
@@ -89,9 +96,8 @@ pub fn keyform_with(workspace: &Workspace, arguments: &[&str], environment: &[(&
         .env("AWS_ACCESS_KEY_ID", TEST_KEY)
         .env("AWS_SECRET_ACCESS_KEY", TEST_KEY)
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(environment.iter().copied())
-        .output()
-        .expect("run keyform")
+        .envs(environment.iter().copied());
+    command
 }
 
 /// The value of one root output, after checking the command succeeded.

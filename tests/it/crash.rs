@@ -57,17 +57,28 @@ fn kill_when_the_journal_has(workspace: &Workspace, lines: usize) -> usize {
 /// Starts `keyform COMMAND --auto-approve` and kills it (SIGKILL) once the
 /// journal holds `lines` lines; fails when it finishes first.
 fn kill_run_when_the_journal_has(workspace: &Workspace, command: &str, lines: usize) {
-    let mut child = workspace
-        .command(&[command, "--auto-approve", "--parallelism", "8"])
+    kill_when_the_journal_reaches(
+        workspace,
+        workspace.command(&[command, "--auto-approve", "--parallelism", "8"]),
+        lines,
+    );
+}
+
+/// Starts `command` (a keyform run in `workspace`) and kills it (SIGKILL) once
+/// the journal holds `lines` lines; fails when it finishes first. Shared with
+/// the providers' crash tests.
+pub(crate) fn kill_when_the_journal_reaches(workspace: &Workspace, mut command: std::process::Command, lines: usize) {
+    let command_line = format!("{command:?}");
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start apply");
+        .expect("start keyform");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(status) = child.try_wait().expect("poll apply") {
             panic!(
-                "{command} finished ({status}) before its journal reached {lines} lines: the kill point proves nothing"
+                "{command_line} finished ({status}) before its journal reached {lines} lines: the kill point proves nothing"
             );
         }
         if journal_text(workspace).lines().count() >= lines {
@@ -83,8 +94,8 @@ fn kill_run_when_the_journal_has(workspace: &Workspace, command: &str, lines: us
     }
 }
 
-/// Addresses and ids of the resources of `resource_type` in state (snapshot plus journal).
-fn ids_in_state(workspace: &Workspace, resource_type: &str) -> Vec<String> {
+/// Ids of the resources of `resource_type` in state (snapshot plus journal).
+pub(crate) fn ids_in_state(workspace: &Workspace, resource_type: &str) -> Vec<String> {
     let state = keyform::state::StateStore::read(&workspace.state_folder()).expect("read the state");
     let state = serde_json::to_value(&state).expect("state as JSON");
     state["resources"]

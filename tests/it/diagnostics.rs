@@ -152,6 +152,21 @@ fn a_literal_secret_is_refused_and_masked() {
 }
 
 #[test]
+fn a_literal_provider_secret_is_refused_and_masked() {
+    let literal = format!("LITERAL-{}", uuid::Uuid::new_v4().simple());
+    let workspace = Workspace::initialized(&format!(
+        "provider \"aws\" {{\n  region       = \"eu-west-1\"\n  endpoint_url = \"http://127.0.0.1:9\"\n  access_key   = \"AKIAEXAMPLE\"\n  secret_key   = \"{literal}\"\n}}\n\nresource \"aws_kms_key\" \"a\" {{\n  description = \"a\"\n}}\n"
+    ));
+    let plan = workspace.run(&["plan"]);
+    assert_exit(&plan, 1);
+    let text = normalized(&workspace, &stderr(&plan));
+    assert!(text.contains("KF1004") && text.contains("main.hcl:5:18"), "{text}");
+    assert!(mentions(&text, "secret_key"), "{text}");
+    assert!(!text.contains(&literal[8..20]), "the literal is printed:\n{text}");
+    insta::assert_snapshot!("literal_provider_secret", text);
+}
+
+#[test]
 fn a_function_with_wrong_arguments() {
     let text = config_error(
         &format!(

@@ -4,6 +4,8 @@
 mod aws;
 mod aws_access;
 mod aws_assume_role;
+mod aws_canary;
+mod aws_crash;
 mod aws_data;
 mod aws_kms;
 mod aws_secrets;

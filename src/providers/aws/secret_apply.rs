@@ -168,7 +168,9 @@ async fn put_policy(client: &Client, id: &str, policy: &str) -> Result<(), Provi
     Ok(())
 }
 
-/// Configures rotation through the Lambda; `live` is the rotation AWS reports (to skip a call that changes nothing).
+/// Configures rotation through the Lambda; `live` is the rotation AWS reports (to skip a call that changes
+/// nothing). A rotation block removed from the configuration turns rotation off (CancelRotateSecret), so the
+/// Lambda stops changing a value keyform now owns.
 async fn apply_rotation(
     client: &Client,
     id: &str,
@@ -176,6 +178,14 @@ async fn apply_rotation(
     live: Option<&LambdaRotation>,
 ) -> Result<(), ProviderError> {
     let Some(rotation) = rotation else {
+        if live.is_some() {
+            client
+                .cancel_rotate_secret()
+                .secret_id(id)
+                .send()
+                .await
+                .map_err(|error| secret_error(error, "secretsmanager:CancelRotateSecret", id))?;
+        }
         return Ok(());
     };
     if let Some(live) = live
