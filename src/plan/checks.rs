@@ -172,7 +172,12 @@ fn check_resource(
     }
     for block in &resource.body.blocks {
         let Some(block_schema) = schema.block(&block.block_type) else {
-            let names: Vec<&str> = schema.blocks.iter().map(|block| block.name).collect();
+            let names: Vec<&str> = schema
+                .blocks
+                .iter()
+                .map(|block| block.name)
+                .filter(|name| !name.contains('.'))
+                .collect();
             let help = match did_you_mean(&block.block_type, names.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if names.is_empty() => format!("{} takes no nested blocks", schema.type_name),
@@ -188,6 +193,53 @@ fn check_resource(
             );
             continue;
         };
+        // A block inside a block is declared under its dotted path (`rotation_policy.automatic`).
+        for nested in &block.body.blocks {
+            let path = format!("{}.{}", block_schema.name, nested.block_type);
+            let Some(nested_schema) = schema.block(&path) else {
+                let prefix = format!("{}.", block_schema.name);
+                let names: Vec<&str> = schema
+                    .blocks
+                    .iter()
+                    .filter_map(|candidate| candidate.name.strip_prefix(&prefix))
+                    .collect();
+                let help = match did_you_mean(&nested.block_type, names.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None if names.is_empty() => format!("a {} block takes no nested blocks", block_schema.name),
+                    None => format!("a {} block takes the blocks: {}", block_schema.name, names.join(", ")),
+                };
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownBlock,
+                        format!("a {} block has no block `{}`", block_schema.name, nested.block_type),
+                    )
+                    .with_optional_label(nested.span.clone(), "unknown block")
+                    .with_help(help),
+                );
+                continue;
+            };
+            for attribute in nested.body.attributes.values() {
+                if nested_schema
+                    .attributes
+                    .iter()
+                    .all(|candidate| candidate.name != attribute.name)
+                {
+                    let names: Vec<&str> = nested_schema
+                        .attributes
+                        .iter()
+                        .map(|candidate| candidate.name)
+                        .collect();
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::UnknownAttribute,
+                            format!("a {path} block has no attribute `{}`", attribute.name),
+                        )
+                        .with_optional_label(attribute.name_span.clone(), "unknown attribute")
+                        .with_help(format!("a {path} block takes: {}", names.join(", "))),
+                    );
+                }
+            }
+        }
         for attribute in block.body.attributes.values() {
             if block_schema.is_secret_attribute(&attribute.name) {
                 mask_literals(&attribute.value, sources);

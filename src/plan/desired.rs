@@ -1,6 +1,11 @@
 //! Evaluating one resource instance's body against its type's schema into
 //! what the configuration wants: plain attributes, secret values (in memory
 //! only) and their fingerprints, and the rotation schedule.
+//!
+//! A secret attribute of a nested block (`postgresql { password = env("...") }`)
+//! is kept out of the block's plain object and delivered with the other
+//! secrets under `BLOCK.ATTRIBUTE` (`postgresql.password`): the plan compares
+//! its fingerprint and the driver receives it in `ApplyRequest.secrets`.
 
 use crate::config::duration::parse_duration;
 use crate::config::eval::{Scope, evaluate};
@@ -135,6 +140,28 @@ pub fn evaluate_instance(
             &mut diagnostics,
             block.span.clone(),
         );
+        // A block inside a block (`rotation_policy { automatic { ... } }`) is declared under its dotted path
+        // (`rotation_policy.automatic`) and lands in the outer block's object under its own name.
+        for nested in &block.body.blocks {
+            // Unknown names were reported by `checks::check_configuration`.
+            let Some(nested_schema) = schema.block(&format!("{}.{}", block_schema.name, nested.block_type)) else {
+                continue;
+            };
+            let mut nested_instance = DesiredInstance::default();
+            body_attributes(
+                &nested.body,
+                &nested_schema.attributes,
+                schema,
+                scope,
+                &mut nested_instance,
+                &mut diagnostics,
+                nested.span.clone(),
+            );
+            inner.attributes.insert(
+                nested.block_type.clone(),
+                serde_json::Value::Object(nested_instance.attributes),
+            );
+        }
         if block_schema.name == "rotation" {
             let every = inner.attributes.get("every").and_then(serde_json::Value::as_u64);
             let grace = inner.attributes.get("grace").and_then(serde_json::Value::as_u64);
@@ -166,6 +193,14 @@ pub fn evaluate_instance(
                 }
                 desired.rotation = Some(Rotation { every, grace });
             }
+        }
+        // A block's secret attribute is delivered beside the top-level ones, as `BLOCK.ATTRIBUTE`.
+        for (name, value) in inner.secrets {
+            let key = format!("{}.{name}", block_schema.name);
+            if value.is_unknown() {
+                desired.unknown.push(key.clone());
+            }
+            desired.secrets.insert(key, value);
         }
         desired.attributes.insert(
             block_schema.name.to_string(),

@@ -6,7 +6,10 @@
 //! block's name in `ConfigureRequest.attributes`, with its attributes
 //! converted to their declared types. **A nested block the driver does not
 //! declare is an error, never silently dropped** (a dropped `assume_role`
-//! would act in the wrong account). A block may appear once.
+//! would act in the wrong account). A block may appear once. A block inside
+//! a block (`features { key_vault { ... } }` of `azurerm`) is declared under
+//! its dotted path (`features.key_vault`) and evaluated into the outer
+//! block's object under its own name (one level deep).
 //!
 //! A secret attribute of a block (`approle { secret_id = env("...") }`) is
 //! delivered in `ConfigureRequest.secrets` under `BLOCK.ATTRIBUTE`
@@ -15,11 +18,11 @@
 //! ([`provider_secret`]), as it is in a resource.**
 
 use crate::config::eval::{Scope, evaluate};
-use crate::config::model::BodyConfig;
+use crate::config::model::{BlockConfig, BodyConfig};
 use crate::config::value::Value;
 use crate::diag::Span;
 use crate::diag::{Code, Diagnostic, did_you_mean};
-use crate::provider::{Attributes, Provider};
+use crate::provider::{Attributes, BlockSchema, Provider};
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
 
@@ -56,7 +59,11 @@ pub fn evaluate_provider_blocks(
     let mut diagnostics = Vec::new();
     for block in &body.blocks {
         let Some(block_schema) = schemas.iter().find(|schema| schema.name == block.block_type) else {
-            let names: Vec<&str> = schemas.iter().map(|schema| schema.name).collect();
+            let names: Vec<&str> = schemas
+                .iter()
+                .map(|schema| schema.name)
+                .filter(|name| !name.contains('.'))
+                .collect();
             let help = match did_you_mean(&block.block_type, names.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if names.is_empty() => format!("provider \"{}\" takes no nested blocks", provider.name()),
@@ -88,73 +95,122 @@ pub fn evaluate_provider_blocks(
             continue;
         }
         let mut object = Attributes::new();
-        for attribute in block.body.attributes.values() {
-            let Some(attribute_schema) = block_schema
-                .attributes
-                .iter()
-                .find(|candidate| candidate.name == attribute.name)
-            else {
-                let names = block_schema.attributes.iter().map(|candidate| candidate.name);
-                let help = match did_you_mean(&attribute.name, names) {
+        evaluate_block_attributes(block_schema, block, scope, &mut object, secrets, &mut diagnostics);
+        // A block inside a block (`features { key_vault { ... } }`) is declared by the driver under its
+        // dotted path (`features.key_vault`) and lands in the outer object under its own name.
+        for inner in &block.body.blocks {
+            let path = format!("{}.{}", block_schema.name, inner.block_type);
+            let Some(inner_schema) = schemas.iter().find(|schema| schema.name == path) else {
+                let prefix = format!("{}.", block_schema.name);
+                let names: Vec<&str> = schemas
+                    .iter()
+                    .filter_map(|schema| schema.name.strip_prefix(&prefix))
+                    .collect();
+                let help = match did_you_mean(&inner.block_type, names.iter().copied()) {
                     Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("`{}` takes: {}", block_schema.name, attribute_names(block_schema)),
+                    None if names.is_empty() => format!("`{}` takes no nested blocks", block_schema.name),
+                    None => format!("`{}` takes the blocks: {}", block_schema.name, names.join(", ")),
                 };
                 diagnostics.push(
                     Diagnostic::error(
-                        Code::UnknownAttribute,
-                        format!("block `{}` has no attribute `{}`", block_schema.name, attribute.name),
+                        Code::UnknownBlock,
+                        format!("block `{}` has no block `{}`", block_schema.name, inner.block_type),
                     )
-                    .with_optional_label(attribute.name_span.clone(), "unknown attribute")
+                    .with_optional_label(inner.span.clone(), "unknown block")
                     .with_help(help),
                 );
                 continue;
             };
-            let secret_name = format!("{}.{}", block_schema.name, attribute.name);
-            match evaluate(&attribute.value, scope) {
-                Ok(value) if attribute_schema.is_secret() => {
-                    match provider_secret(&secret_name, &value, attribute.value.span()) {
-                        Ok(secret) => {
-                            secrets.insert(secret_name, secret);
-                        }
-                        Err(diagnostic) => diagnostics.push(diagnostic),
-                    }
-                }
-                Ok(value) => match super::desired::convert(&value, attribute_schema.attribute_type) {
-                    Ok(json) => {
-                        object.insert(attribute.name.clone(), json);
-                    }
-                    Err(wanted) => diagnostics.push(
-                        Diagnostic::error(
-                            Code::TypeMismatch,
-                            format!("`{}.{}` must be {wanted}", block_schema.name, attribute.name),
-                        )
-                        .with_optional_label(attribute.value.span(), format!("this is a {}", value.type_name()))
-                        .with_help(attribute_schema.description),
-                    ),
-                },
-                Err(diagnostic) => diagnostics.push(diagnostic),
+            if object.contains_key(&inner.block_type) {
+                diagnostics.push(
+                    Diagnostic::error(Code::DuplicateDeclaration, format!("`{path}` may appear once"))
+                        .with_optional_label(inner.span.clone(), "second block")
+                        .with_help("merge the two blocks"),
+                );
+                continue;
             }
-        }
-        for missing in block_schema.attributes.iter().filter(|attribute| {
-            attribute.required
-                && !object.contains_key(attribute.name)
-                && !secrets.contains_key(&format!("{}.{}", block_schema.name, attribute.name))
-        }) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::MissingAttribute,
-                    format!("block `{}` needs `{}`", block_schema.name, missing.name),
-                )
-                .with_optional_label(block.span.clone(), "in this block")
-                .with_help(missing.description),
-            );
+            let mut inner_object = Attributes::new();
+            evaluate_block_attributes(inner_schema, inner, scope, &mut inner_object, secrets, &mut diagnostics);
+            object.insert(inner.block_type.clone(), serde_json::Value::Object(inner_object));
         }
         attributes.insert(block_schema.name.to_string(), serde_json::Value::Object(object));
     }
     diagnostics
 }
 
-fn attribute_names(block: &crate::provider::BlockSchema) -> String {
+/// Evaluates the attributes of one block into `object` (secrets into `secrets` as `BLOCK.ATTRIBUTE`).
+fn evaluate_block_attributes(
+    block_schema: &BlockSchema,
+    block: &BlockConfig,
+    scope: &Scope<'_>,
+    object: &mut Attributes,
+    secrets: &mut BTreeMap<String, SensitiveString>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for attribute in block.body.attributes.values() {
+        let Some(attribute_schema) = block_schema
+            .attributes
+            .iter()
+            .find(|candidate| candidate.name == attribute.name)
+        else {
+            let names = block_schema.attributes.iter().map(|candidate| candidate.name);
+            let help = match did_you_mean(&attribute.name, names) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("`{}` takes: {}", block_schema.name, attribute_names(block_schema)),
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::UnknownAttribute,
+                    format!("block `{}` has no attribute `{}`", block_schema.name, attribute.name),
+                )
+                .with_optional_label(attribute.name_span.clone(), "unknown attribute")
+                .with_help(help),
+            );
+            continue;
+        };
+        let secret_name = format!("{}.{}", block_schema.name, attribute.name);
+        match evaluate(&attribute.value, scope) {
+            Ok(value) if attribute_schema.is_secret() => {
+                match provider_secret(&secret_name, &value, attribute.value.span()) {
+                    Ok(secret) => {
+                        secrets.insert(secret_name, secret);
+                    }
+                    Err(diagnostic) => diagnostics.push(diagnostic),
+                }
+            }
+            Ok(value) => match super::desired::convert(&value, attribute_schema.attribute_type) {
+                Ok(json) => {
+                    object.insert(attribute.name.clone(), json);
+                }
+                Err(wanted) => diagnostics.push(
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("`{}.{}` must be {wanted}", block_schema.name, attribute.name),
+                    )
+                    .with_optional_label(attribute.value.span(), format!("this is a {}", value.type_name()))
+                    .with_help(attribute_schema.description),
+                ),
+            },
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    for missing in block_schema.attributes.iter().filter(|attribute| {
+        attribute.required
+            && !object.contains_key(attribute.name)
+            && !secrets.contains_key(&format!("{}.{}", block_schema.name, attribute.name))
+    }) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::MissingAttribute,
+                format!("block `{}` needs `{}`", block_schema.name, missing.name),
+            )
+            .with_optional_label(block.span.clone(), "in this block")
+            .with_help(missing.description),
+        );
+    }
+}
+
+fn attribute_names(block: &BlockSchema) -> String {
     block
         .attributes
         .iter()

@@ -91,8 +91,8 @@ fn http(method: &str, base: &str, path: &str, headers: &[(&str, &str)]) -> (u16,
     (status, body)
 }
 
-/// Runs `psql` against the test server with a password; returns (success, stdout, stderr).
-fn psql(server: &Postgres, password: &str, sql: &str) -> (bool, String, String) {
+/// Runs `psql` against the test server as `server.user` with a password; returns (success, stdout, stderr).
+pub fn psql(server: &Postgres, password: &str, sql: &str) -> (bool, String, String) {
     let output = Command::new("psql")
         .args([
             "-X",

@@ -69,3 +69,31 @@ pub fn check(resource_type: &str, results: &[(&'static str, Outcome)]) {
     assert!(passed, "{text}");
     assert!(results.len() >= 12, "every case ran:\n{text}");
 }
+
+/// A `provider "vault"` block at the test server that takes the root token from `KF_VAULT_TEST_TOKEN`.
+pub fn token_provider_block() -> String {
+    format!(
+        "provider \"vault\" {{\n  address = \"{}\"\n  token   = env(\"KF_VAULT_TEST_TOKEN\")\n}}\n",
+        vault_address()
+    )
+}
+
+/// Runs keyform in `workspace` with the root token in `KF_VAULT_TEST_TOKEN` (and no VAULT_ADDR or VAULT_TOKEN).
+pub fn keyform_with_token(workspace: &crate::support::Workspace, arguments: &[&str]) -> std::process::Output {
+    workspace
+        .command(arguments)
+        .env_remove("VAULT_ADDR")
+        .env_remove("VAULT_TOKEN")
+        .env("KF_VAULT_TEST_TOKEN", vault_token())
+        .output()
+        .expect("run keyform")
+}
+
+/// The string value of output `name` (`keyform output NAME --json`).
+pub fn output_text(workspace: &crate::support::Workspace, name: &str) -> String {
+    let output = keyform_with_token(workspace, &["output", name, "--json"]);
+    crate::support::assert_exit(&output, 0);
+    let value: serde_json::Value =
+        serde_json::from_str(crate::support::stdout(&output).trim()).expect("the output as JSON");
+    value.as_str().unwrap_or_default().to_string()
+}

@@ -12,7 +12,8 @@
 //! would write (a create repeated after a crash); any other role there
 //! fails the create instead of being overwritten.
 
-use super::client::{Method, VaultClient, api_error, clean_path};
+use super::auth_role::Address;
+use super::client::{Method, VaultClient, api_error};
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
     ResourceSchema,
@@ -91,55 +92,6 @@ pub fn schema() -> ResourceSchema {
     }
 }
 
-/// A role's address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Address {
-    pub backend: String,
-    pub name: String,
-}
-
-impl Address {
-    pub fn from_attributes(attributes: &Attributes) -> Result<Address, ProviderError> {
-        let field = |name: &str| {
-            attributes
-                .get(name)
-                .and_then(serde_json::Value::as_str)
-                .filter(|value| !value.trim().is_empty())
-        };
-        let name = clean_path("role_name", field("role_name").unwrap_or(""))?;
-        if name.contains('/') {
-            return Err(ProviderError::new(
-                "InvalidParameter",
-                format!("role_name `{name}` must not contain `/`"),
-            ));
-        }
-        Ok(Address {
-            backend: clean_path("backend", field("backend").unwrap_or(DEFAULT_BACKEND))?,
-            name,
-        })
-    }
-
-    /// Parses `auth/BACKEND/role/NAME`.
-    pub fn from_id(id: &str) -> Result<Address, ProviderError> {
-        let invalid = || {
-            ProviderError::new(
-                "InvalidId",
-                format!("`{id}` is not an AppRole role id: write it as auth/BACKEND/role/NAME"),
-            )
-        };
-        let rest = id.trim().trim_matches('/').strip_prefix("auth/").ok_or_else(invalid)?;
-        let (backend, name) = rest.rsplit_once("/role/").ok_or_else(invalid)?;
-        Ok(Address {
-            backend: clean_path("backend", backend)?,
-            name: clean_path("role_name", name)?,
-        })
-    }
-
-    pub fn id(&self) -> String {
-        format!("auth/{}/role/{}", self.backend, self.name)
-    }
-}
-
 /// The role body Vault takes and returns, every setting present, lists sorted.
 fn settings_of(source: &serde_json::Map<String, serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
     let mut body = serde_json::Map::new();
@@ -193,17 +145,10 @@ async fn fetch(
     client: &VaultClient,
     address: &Address,
 ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, ProviderError> {
-    let path = address.id();
-    let answer = client.send(Method::Get, &path, None).await?;
-    if answer.status == 404 {
-        return Ok(None);
-    }
-    if !(200..300).contains(&answer.status) {
-        return Err(api_error(Method::Get, &path, &answer));
-    }
-    Ok(Some(settings_of(
-        &answer.data().as_object().cloned().unwrap_or_default(),
-    )))
+    Ok(client
+        .read_data(&address.id())
+        .await?
+        .map(|data| settings_of(&data.as_object().cloned().unwrap_or_default())))
 }
 
 /// Reads a role and its role_id.
@@ -237,7 +182,7 @@ pub async fn read(client: &VaultClient, id: &str) -> Result<Option<LiveObject>, 
 
 /// The role a create of these attributes made: one at the name with exactly its settings.
 pub async fn find_by_token(client: &VaultClient, attributes: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    let address = Address::from_attributes(attributes)?;
+    let address = Address::from_attributes(attributes, DEFAULT_BACKEND)?;
     match fetch(client, &address).await? {
         Some(settings) if settings == settings_of(attributes) => read_address(client, &address).await,
         _ => Ok(None),
@@ -248,58 +193,19 @@ pub async fn find_by_token(client: &VaultClient, attributes: &Attributes) -> Res
 /// is enabled at the backend path (it may be created in the same apply, or its path may
 /// be known only after apply and `backend` fall back to its default here).
 pub async fn lookup(client: &VaultClient, attributes: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    let address = Address::from_attributes(attributes)?;
-    if !approle_backends(client).await?.contains(&address.backend) {
+    let address = Address::from_attributes(attributes, DEFAULT_BACKEND)?;
+    if !super::auth_backend::paths_of_type(client, &["approle"])
+        .await?
+        .contains(&address.backend)
+    {
         return Ok(None);
     }
     read_address(client, &address).await
 }
 
-/// Paths of every enabled AppRole auth method.
-async fn approle_backends(client: &VaultClient) -> Result<Vec<String>, ProviderError> {
-    let answer = client.call(Method::Get, "sys/auth", None).await?;
-    Ok(answer
-        .data()
-        .as_object()
-        .map(|entries| {
-            entries
-                .iter()
-                .filter(|(_, entry)| entry["type"].as_str() == Some("approle"))
-                .map(|(path, _)| path.trim_end_matches('/').to_string())
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 /// Ids of every role of every AppRole method.
 pub async fn list(client: &VaultClient) -> Result<Vec<String>, ProviderError> {
-    let backends = approle_backends(client).await?;
-    let mut ids = Vec::new();
-    for backend in backends {
-        let path = format!("auth/{backend}/role");
-        let answer = client.send(Method::List, &path, None).await?;
-        if answer.status == 404 {
-            continue;
-        }
-        if !(200..300).contains(&answer.status) {
-            return Err(api_error(Method::List, &path, &answer));
-        }
-        for name in answer.data()["keys"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(serde_json::Value::as_str)
-        {
-            ids.push(
-                Address {
-                    backend: backend.clone(),
-                    name: name.to_string(),
-                }
-                .id(),
-            );
-        }
-    }
-    Ok(ids)
+    super::auth_role::list(client, "approle").await
 }
 
 /// Writes the whole role.
@@ -318,7 +224,7 @@ async fn write(client: &VaultClient, address: &Address, attributes: &Attributes)
 /// Carries out one apply request for a `vault_approle_auth_backend_role`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
     let address = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => Address::from_attributes(&request.attributes)?,
+        (ApplyAction::Create { .. }, _) | (_, None) => Address::from_attributes(&request.attributes, DEFAULT_BACKEND)?,
         (_, Some(id)) => Address::from_id(id)?,
     };
     match &request.action {
@@ -362,19 +268,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
 
 #[cfg(test)]
 mod tests {
-    use super::{Address, settings_of};
-
-    #[test]
-    fn ids_round_trip() {
-        let address = Address::from_id("auth/ci/approle/role/deploy").expect("id");
-        assert_eq!(address.backend, "ci/approle");
-        assert_eq!(address.name, "deploy");
-        assert_eq!(address.id(), "auth/ci/approle/role/deploy");
-        assert!(Address::from_id("ci/role/deploy").is_err());
-        let attributes = serde_json::json!({ "role_name": "deploy" });
-        let address = Address::from_attributes(attributes.as_object().expect("object")).expect("address");
-        assert_eq!(address.id(), "auth/approle/role/deploy");
-    }
+    use super::settings_of;
 
     #[test]
     fn the_whole_role_is_sent_with_defaults() {

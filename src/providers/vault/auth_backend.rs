@@ -10,7 +10,9 @@
 //! keys of `tune` that state (or the configuration) holds, so a setting
 //! changed outside keyform shows as drift and one never configured is no
 //! diff. Destroying a method disables it at once, which deletes its roles and
-//! revokes every token it issued: not recoverable.
+//! revokes every token it issued: not recoverable. The functions that enable,
+//! tune and disable a method serve `vault_jwt_auth_backend` too, and listing
+//! leaves the JWT/OIDC methods to that type, so each method is listed once.
 
 use super::client::{Method, VaultClient, api_error, clean_path};
 use crate::provider::{
@@ -47,37 +49,43 @@ pub fn schema() -> ResourceSchema {
             AttributeSchema::new("id", AttributeType::String, "the method's path").computed(),
             AttributeSchema::new("accessor", AttributeType::String, "the method's accessor").computed(),
         ],
-        blocks: vec![BlockSchema {
-            name: "tune",
-            attributes: vec![
-                AttributeSchema::new(
-                    "default_lease_ttl",
-                    AttributeType::Duration,
-                    "the default TTL of the tokens the method issues (3600 or \"1h\"; 0: the system default)",
-                ),
-                AttributeSchema::new(
-                    "max_lease_ttl",
-                    AttributeType::Duration,
-                    "the longest TTL of the tokens the method issues (0: the system default)",
-                ),
-                AttributeSchema::new(
-                    "listing_visibility",
-                    AttributeType::String,
-                    "`unauth` to list the method on the login page, `hidden` (or empty) not to",
-                ),
-                AttributeSchema::new(
-                    "token_type",
-                    AttributeType::String,
-                    "the tokens the method issues: `default-service`, `default-batch`, `service` or `batch`",
-                ),
-            ],
-            description: "the method's settings (`sys/auth/PATH/tune`)",
-        }],
+        blocks: vec![tune_block()],
         recoverable_deletion: false,
     }
 }
 
-fn text<'a>(attributes: &'a Attributes, name: &str) -> Option<&'a str> {
+/// The `tune` block, shared by every type that enables an auth method.
+pub fn tune_block() -> BlockSchema {
+    BlockSchema {
+        name: "tune",
+        attributes: vec![
+            AttributeSchema::new(
+                "default_lease_ttl",
+                AttributeType::Duration,
+                "the default TTL of the tokens the method issues (3600 or \"1h\"; 0: the system default)",
+            ),
+            AttributeSchema::new(
+                "max_lease_ttl",
+                AttributeType::Duration,
+                "the longest TTL of the tokens the method issues (0: the system default)",
+            ),
+            AttributeSchema::new(
+                "listing_visibility",
+                AttributeType::String,
+                "`unauth` to list the method on the login page, `hidden` (or empty) not to",
+            ),
+            AttributeSchema::new(
+                "token_type",
+                AttributeType::String,
+                "the tokens the method issues: `default-service`, `default-batch`, `service` or `batch`",
+            ),
+        ],
+        description: "the method's settings (`sys/auth/PATH/tune`)",
+    }
+}
+
+/// A string attribute that is set and not blank.
+pub fn text<'a>(attributes: &'a Attributes, name: &str) -> Option<&'a str> {
     attributes
         .get(name)
         .and_then(serde_json::Value::as_str)
@@ -181,17 +189,28 @@ pub async fn find_by_token(
         .map(|entry| live(&path, entry, attributes)))
 }
 
-/// Paths of every enabled method but Vault's own token method.
+/// Paths of every enabled method but Vault's own token method and the JWT/OIDC methods, which
+/// `vault_jwt_auth_backend` lists (each method is listed under one type).
 pub async fn list(client: &VaultClient) -> Result<Vec<String>, ProviderError> {
     Ok(entries(client)
         .await?
         .into_iter()
-        .filter(|(_, entry)| !SYSTEM_TYPES.contains(&entry.engine.as_str()))
+        .filter(|(_, entry)| {
+            let engine = entry.engine.as_str();
+            !SYSTEM_TYPES.contains(&engine) && !super::jwt_backend::TYPES.contains(&engine)
+        })
         .map(|(path, _)| path)
         .collect())
 }
 
-async fn create(client: &VaultClient, path: &str, token: &str, attributes: &Attributes) -> Result<(), ProviderError> {
+/// Enables the method `attributes` describe at `path` with the create's token (adopting the one
+/// that token already enabled), then applies its `tune` block.
+pub async fn create(
+    client: &VaultClient,
+    path: &str,
+    token: &str,
+    attributes: &Attributes,
+) -> Result<(), ProviderError> {
     match entries(client).await?.get(path) {
         Some(entry) if entry.token.as_deref() == Some(token) => return tune(client, path, attributes).await,
         Some(_) => {
@@ -221,7 +240,8 @@ async fn create(client: &VaultClient, path: &str, token: &str, attributes: &Attr
     Ok(())
 }
 
-async fn tune(client: &VaultClient, path: &str, attributes: &Attributes) -> Result<(), ProviderError> {
+/// Sets the description and the `tune` block of the method at `path`.
+pub async fn tune(client: &VaultClient, path: &str, attributes: &Attributes) -> Result<(), ProviderError> {
     let description = attributes
         .get("description")
         .and_then(serde_json::Value::as_str)
@@ -245,6 +265,26 @@ async fn tune(client: &VaultClient, path: &str, attributes: &Attributes) -> Resu
     Ok(())
 }
 
+/// Disables the method at `path`; a method already gone is no error.
+pub async fn disable(client: &VaultClient, path: &str) -> Result<(), ProviderError> {
+    let api_path = format!("sys/auth/{path}");
+    let answer = client.send(Method::Delete, &api_path, None).await?;
+    if !(200..300).contains(&answer.status) && read(client, path, &Attributes::new()).await?.is_some() {
+        return Err(api_error(Method::Delete, &api_path, &answer));
+    }
+    Ok(())
+}
+
+/// Paths of every enabled method whose type is one of `types`.
+pub async fn paths_of_type(client: &VaultClient, types: &[&str]) -> Result<Vec<String>, ProviderError> {
+    Ok(entries(client)
+        .await?
+        .into_iter()
+        .filter(|(_, entry)| types.contains(&entry.engine.as_str()))
+        .map(|(path, _)| path)
+        .collect())
+}
+
 /// Carries out one apply request for a `vault_auth_backend`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
     let path = match (&request.action, &request.id) {
@@ -253,11 +293,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
     };
     match &request.action {
         ApplyAction::Delete { .. } => {
-            let api_path = format!("sys/auth/{path}");
-            let answer = client.send(Method::Delete, &api_path, None).await?;
-            if !(200..300).contains(&answer.status) && read(client, &path, &Attributes::new()).await?.is_some() {
-                return Err(api_error(Method::Delete, &api_path, &answer));
-            }
+            disable(client, &path).await?;
             return Ok(None);
         }
         ApplyAction::Create { token } => create(client, &path, token, &request.attributes).await?,

@@ -9,51 +9,39 @@
 //! every endpoint keyform needs, and every error body, is reachable the same
 //! way.
 //!
-//! Authentication is by token, or by AppRole login (`approle { role_id,
-//! secret_id_env, mount }`): the client logs in with POST
-//! `auth/MOUNT/login`, keeps the client token and its lease duration, and
-//! before each request logs in again when less than 10% of the TTL remains,
-//! so an apply that outlasts one token goes on with the next. Provider blocks
-//! take no secret attribute, so the secret_id is read from the environment
-//! variable the block names (default `VAULT_APPROLE_SECRET_ID`).
+//! Authentication is by token, or by a login ([`Login`]: AppRole, JWT or
+//! Kubernetes): the client logs in with POST `auth/MOUNT/login`, keeps the
+//! client token and its lease duration, and before each request logs in
+//! again when less than 10% of the TTL remains, so an apply that outlasts
+//! one token goes on with the next.
 //!
 //! Vault's `errors` list becomes the message of a [`ProviderError`] naming
 //! the method and path; a 403 says which capability on which path is missing.
 
+use super::login::Login;
 use crate::provider::{Attributes, ProviderError};
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// The environment variable the AppRole secret_id is read from when the block names none.
-pub const DEFAULT_SECRET_ID_ENV: &str = "VAULT_APPROLE_SECRET_ID";
-
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// An AppRole login: what the `approle` block gives.
-#[derive(Debug, Clone)]
-pub struct AppRoleLogin {
-    pub mount: String,
-    pub role_id: String,
-    /// Debug prints `(sensitive)`.
-    pub secret_id: SensitiveString,
-}
 
 /// The provider block, as the client needs it.
 #[derive(Debug)]
 pub struct Settings {
     pub address: url::Url,
-    /// Debug prints `(sensitive)`. Empty when `approle` is set.
+    /// Debug prints `(sensitive)`. Empty when `login` is set.
     pub token: SensitiveString,
-    /// Log in with an AppRole instead of using `token`.
-    pub approle: Option<AppRoleLogin>,
+    /// Log in (AppRole, JWT, Kubernetes) instead of using `token`.
+    pub login: Option<Login>,
     pub namespace: Option<String>,
     pub ca_cert_file: Option<String>,
     pub skip_tls_verify: bool,
 }
 
-fn configuration_error(message: impl Into<String>) -> ProviderError {
+/// An error in the provider block's settings.
+pub fn configuration_error(message: impl Into<String>) -> ProviderError {
     ProviderError::new("InvalidProviderConfiguration", message)
 }
 
@@ -68,10 +56,12 @@ pub fn is_loopback(address: &url::Url) -> bool {
 }
 
 impl Settings {
-    /// Reads the evaluated provider block; `environment` gives VAULT_ADDR and VAULT_TOKEN.
+    /// Reads the evaluated provider block; `environment` gives VAULT_ADDR and VAULT_TOKEN, and
+    /// `folder` is the configuration folder.
     pub fn from_block(
         attributes: &Attributes,
         secrets: &BTreeMap<String, SensitiveString>,
+        folder: &std::path::Path,
         environment: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, ProviderError> {
         let text = |name: &str| {
@@ -92,22 +82,16 @@ impl Settings {
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
             .ok_or_else(|| configuration_error(format!("address `{written}` is not an http:// or https:// URL")))?;
-        let approle = match attributes.get("approle").and_then(serde_json::Value::as_object) {
-            Some(block) => Some(approle_login(block, &environment)?),
-            None => None,
-        };
+        let login = Login::from_block(attributes, secrets, secrets.contains_key("token"), folder, &environment)?;
         let token = match secrets.get("token") {
             Some(token) => token.clone(),
-            None if approle.is_some() => SensitiveString::new(String::new()),
+            None if login.is_some() => SensitiveString::new(String::new()),
             None => SensitiveString::new(environment("VAULT_TOKEN").unwrap_or_default()),
         };
-        if approle.is_some() && secrets.contains_key("token") {
-            return Err(configuration_error("the vault provider has both `token` and `approle`")
-                .with_help("keep one way to authenticate"));
-        }
-        if approle.is_none() && token.expose().trim().is_empty() {
-            return Err(configuration_error("the vault provider has no token")
-                .with_help("set VAULT_TOKEN, or `token = env(\"...\")` in the provider block"));
+        if login.is_none() && token.expose().trim().is_empty() {
+            return Err(configuration_error("the vault provider has no token").with_help(
+                "set VAULT_TOKEN, or `token = env(\"...\")` in the provider block, or log in with an `approle`, `jwt` or `kubernetes` block",
+            ));
         }
         let skip_tls_verify = attributes
             .get("skip_tls_verify")
@@ -122,46 +106,12 @@ impl Settings {
         Ok(Settings {
             address,
             token,
-            approle,
+            login,
             namespace: text("namespace"),
             ca_cert_file: text("ca_cert_file"),
             skip_tls_verify,
         })
     }
-}
-
-/// Reads the evaluated `approle` block; the secret_id comes from the environment variable it names.
-fn approle_login(
-    block: &serde_json::Map<String, serde_json::Value>,
-    environment: &impl Fn(&str) -> Option<String>,
-) -> Result<AppRoleLogin, ProviderError> {
-    let field = |name: &str| {
-        block
-            .get(name)
-            .and_then(serde_json::Value::as_str)
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-    };
-    let role_id = field("role_id")
-        .ok_or_else(|| configuration_error("the `approle` block has no `role_id`"))?
-        .to_string();
-    let mount = clean_path("approle.mount", field("mount").unwrap_or("approle"))?;
-    let variable = field("secret_id_env").unwrap_or(DEFAULT_SECRET_ID_ENV);
-    let secret_id = environment(variable)
-        .filter(|value| !value.trim().is_empty())
-        .ok_or_else(|| {
-            configuration_error(format!(
-                "the AppRole secret_id environment variable {variable} is not set"
-            ))
-            .with_help(
-                "export the secret_id in that variable, or name another with `secret_id_env` in the `approle` block",
-            )
-        })?;
-    Ok(AppRoleLogin {
-        mount,
-        role_id,
-        secret_id: SensitiveString::new(secret_id),
-    })
 }
 
 /// A token obtained by a login, and when it stops being worth using.
@@ -186,8 +136,8 @@ impl Session {
 /// How the client authenticates.
 enum Authentication {
     Token(SensitiveString),
-    AppRole {
-        login: AppRoleLogin,
+    Login {
+        login: Login,
         session: tokio::sync::Mutex<Option<Session>>,
     },
 }
@@ -279,8 +229,8 @@ impl VaultClient {
         Ok(VaultClient {
             http,
             base: settings.address.as_str().trim_end_matches('/').to_string(),
-            authentication: match settings.approle {
-                Some(login) => Authentication::AppRole {
+            authentication: match settings.login {
+                Some(login) => Authentication::Login {
                     login,
                     session: tokio::sync::Mutex::new(None),
                 },
@@ -290,12 +240,12 @@ impl VaultClient {
         })
     }
 
-    /// The token to send: the configured one, or the AppRole session's, logging in again
+    /// The token to send: the configured one, or the login session's, logging in again
     /// when there is none yet or less than 10% of its TTL remains.
     async fn current_token(&self) -> Result<SensitiveString, ProviderError> {
         match &self.authentication {
             Authentication::Token(token) => Ok(token.clone()),
-            Authentication::AppRole { login, session } => {
+            Authentication::Login { login, session } => {
                 let mut session = session.lock().await;
                 if let Some(current) = session.as_ref().filter(|current| !current.is_stale(Instant::now())) {
                     return Ok(current.token.clone());
@@ -308,23 +258,20 @@ impl VaultClient {
         }
     }
 
-    /// POST auth/MOUNT/login with the role_id and secret_id; the answer's client token and lease.
-    async fn log_in(&self, login: &AppRoleLogin) -> Result<Session, ProviderError> {
-        let path = format!("auth/{}/login", login.mount);
-        let body = serde_json::json!({ "role_id": login.role_id, "secret_id": login.secret_id.expose() });
+    /// POST auth/MOUNT/login with what the login block gives; the answer's client token and lease.
+    async fn log_in(&self, login: &Login) -> Result<Session, ProviderError> {
+        let path = login.path();
         let obtained = Instant::now();
-        let answer = self.send_with(Method::Post, &path, Some(body), None).await?;
+        let answer = self.send_with(Method::Post, &path, Some(login.body()?), None).await?;
         if !(200..300).contains(&answer.status) {
-            return Err(api_error(Method::Post, &path, &answer).with_help(
-                "check the `approle` block's role_id, the secret_id in its environment variable, and `mount`",
-            ));
+            return Err(api_error(Method::Post, &path, &answer).with_help(login.help()));
         }
         let token = answer.body["auth"]["client_token"]
             .as_str()
             .filter(|token| !token.is_empty())
             .ok_or_else(|| ProviderError::new("UnexpectedResponse", format!("POST {path} returned no client token")))?;
         let ttl = answer.body["auth"]["lease_duration"].as_u64().unwrap_or(0);
-        tracing::debug!(mount = %login.mount, ttl, "logged in to Vault with an AppRole");
+        tracing::debug!(path = %path, method = login.block(), ttl, "logged in to Vault");
         Ok(Session {
             token: SensitiveString::new(token.to_string()),
             obtained,
@@ -413,6 +360,32 @@ impl VaultClient {
             Err(api_error(method, path, &answer))
         }
     }
+
+    /// GET `path`: the answer's `data`, or None when Vault answers 404; any other failure is an Err.
+    pub async fn read_data(&self, path: &str) -> Result<Option<serde_json::Value>, ProviderError> {
+        let answer = self.send(Method::Get, path, None).await?;
+        match answer.status {
+            404 => Ok(None),
+            status if (200..300).contains(&status) => Ok(Some(answer.data().clone())),
+            _ => Err(api_error(Method::Get, path, &answer)),
+        }
+    }
+
+    /// LIST `path`: the keys, none when Vault answers 404 (nothing to list).
+    pub async fn list_keys(&self, path: &str) -> Result<Vec<String>, ProviderError> {
+        let answer = self.send(Method::List, path, None).await?;
+        match answer.status {
+            404 => Ok(Vec::new()),
+            status if (200..300).contains(&status) => Ok(answer.data()["keys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_string)
+                .collect()),
+            _ => Err(api_error(Method::List, path, &answer)),
+        }
+    }
 }
 
 /// Vault's `errors` list joined, or a stand-in when it sent none.
@@ -493,6 +466,10 @@ mod tests {
         json.as_object().cloned().unwrap_or_default()
     }
 
+    fn here() -> &'static std::path::Path {
+        std::path::Path::new(".")
+    }
+
     #[test]
     fn settings_default_to_the_environment() {
         let environment = |name: &str| match name {
@@ -500,13 +477,18 @@ mod tests {
             "VAULT_TOKEN" => Some("hidden-token".to_string()),
             _ => None,
         };
-        let settings =
-            Settings::from_block(&attributes(serde_json::json!({})), &BTreeMap::new(), environment).expect("settings");
+        let settings = Settings::from_block(
+            &attributes(serde_json::json!({})),
+            &BTreeMap::new(),
+            here(),
+            environment,
+        )
+        .expect("settings");
         assert_eq!(settings.address.as_str(), "http://127.0.0.1:8200/");
         assert_eq!(settings.token.expose(), "hidden-token");
         assert!(!format!("{settings:?}").contains("hidden-token"));
         let none = |_: &str| None;
-        assert!(Settings::from_block(&attributes(serde_json::json!({})), &BTreeMap::new(), none).is_err());
+        assert!(Settings::from_block(&attributes(serde_json::json!({})), &BTreeMap::new(), here(), none).is_err());
     }
 
     #[test]
@@ -521,10 +503,14 @@ mod tests {
             ("https://10.0.0.1:8200", false),
         ] {
             let block = attributes(serde_json::json!({ "address": address, "skip_tls_verify": true }));
-            assert_eq!(Settings::from_block(&block, &token, none).is_ok(), allowed, "{address}");
+            assert_eq!(
+                Settings::from_block(&block, &token, here(), none).is_ok(),
+                allowed,
+                "{address}"
+            );
         }
         let block = attributes(serde_json::json!({ "address": "vault:8200" }));
-        assert!(Settings::from_block(&block, &token, none).is_err());
+        assert!(Settings::from_block(&block, &token, here(), none).is_err());
     }
 
     #[test]
@@ -555,7 +541,7 @@ mod tests {
     async fn an_https_client_builds_and_an_unreachable_server_is_reported() {
         let token = BTreeMap::from([("token".to_string(), SensitiveString::new("t"))]);
         let block = attributes(serde_json::json!({ "address": "https://127.0.0.1:9", "skip_tls_verify": true }));
-        let settings = Settings::from_block(&block, &token, |_| None).expect("settings");
+        let settings = Settings::from_block(&block, &token, here(), |_| None).expect("settings");
         let client = super::VaultClient::new(settings).expect("an https client");
         let error = client
             .send(Method::Get, "sys/health", None)
@@ -573,7 +559,7 @@ mod tests {
     }
 
     #[test]
-    fn an_approle_block_reads_the_secret_id_from_the_named_variable() {
+    fn a_login_block_replaces_the_token() {
         let environment = |name: &str| match name {
             "CI_SECRET_ID" => Some("hidden-secret-id".to_string()),
             "VAULT_TOKEN" => Some("unused-token".to_string()),
@@ -583,25 +569,14 @@ mod tests {
             "address": "http://127.0.0.1:8200",
             "approle": { "role_id": "role", "secret_id_env": "CI_SECRET_ID", "mount": "ci" }
         }));
-        let settings = Settings::from_block(&block, &BTreeMap::new(), environment).expect("settings");
-        let login = settings.approle.as_ref().expect("an approle login");
-        assert_eq!(login.mount, "ci");
-        assert_eq!(login.role_id, "role");
-        assert_eq!(login.secret_id.expose(), "hidden-secret-id");
+        let settings = Settings::from_block(&block, &BTreeMap::new(), here(), environment).expect("settings");
+        let login = settings.login.as_ref().expect("an approle login");
+        assert_eq!(login.path(), "auth/ci/login");
         assert!(settings.token.expose().is_empty());
         assert!(!format!("{settings:?}").contains("hidden-secret-id"));
-        let unset = attributes(serde_json::json!({
-            "address": "http://127.0.0.1:8200",
-            "approle": { "role_id": "role" }
-        }));
-        let error = Settings::from_block(&unset, &BTreeMap::new(), environment).expect_err("no secret_id");
-        assert!(
-            error.message.contains(super::DEFAULT_SECRET_ID_ENV),
-            "{}",
-            error.message
-        );
         let both = BTreeMap::from([("token".to_string(), SensitiveString::new("t"))]);
-        assert!(Settings::from_block(&block, &both, environment).is_err());
+        let error = Settings::from_block(&block, &both, here(), environment).expect_err("token and approle");
+        assert!(error.message.contains("more than one way"), "{}", error.message);
     }
 
     #[test]

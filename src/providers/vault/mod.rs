@@ -9,30 +9,71 @@
 //! list becomes a [`ProviderError`] naming the method and path; a 403 says
 //! which capability on which path is missing.
 //!
-//! Authentication is by token or by an `approle { role_id, secret_id_env,
-//! mount }` block ([`client`]), which logs in and logs in again before the
-//! token runs out.
+//! Authentication is by token or by one login block ([`login`]): `approle
+//! { role_id, secret_id | secret_id_env, mount }`, `jwt { role, jwt, mount }`
+//! or `kubernetes { role, jwt_file, mount }`; the client ([`client`]) logs in
+//! and logs in again before the token runs out. Giving more than one way to
+//! authenticate is refused.
 //!
 //! Resource types, all name-addressed: `vault_mount` ([`mount`]),
 //! `vault_policy` ([`policy`]), `vault_kv_secret_v2` ([`kv_secret`]),
-//! `vault_auth_backend` ([`auth_backend`]) and
-//! `vault_approle_auth_backend_role` ([`approle_role`]).
+//! `vault_auth_backend` ([`auth_backend`]),
+//! `vault_approle_auth_backend_role` ([`approle_role`]), and the database
+//! secrets engine's `vault_database_secret_backend_connection`
+//! ([`database_connection`], PostgreSQL, its password a value source),
+//! `vault_database_secret_backend_role` ([`database_role`]) and
+//! `vault_database_secret_backend_static_role` ([`database_static_role`]),
+//! which share [`database`]; the JWT and Kubernetes auth methods'
+//! `vault_jwt_auth_backend` ([`jwt_backend`], which enables the method
+//! through [`auth_backend`]), `vault_kubernetes_auth_backend_config`
+//! ([`kubernetes_config`], its reviewer token a value source), and
+//! `vault_jwt_auth_backend_role` ([`jwt_role`]) and
+//! `vault_kubernetes_auth_backend_role` ([`kubernetes_role`]), which share
+//! [`auth_role`] with the AppRole role; the PKI engine's
+//! `vault_pki_secret_backend_root_cert` ([`pki_root_cert`], internal roots
+//! only, its subject read back by [`pki_subject`]) and
+//! `vault_pki_secret_backend_role` ([`pki_role`]), and the transit engine's
+//! `vault_transit_secret_backend_key` ([`transit_key`], whose destroy is
+//! refused with help unless `deletion_allowed` was applied), which share
+//! [`engine_path`]; and `vault_approle_auth_backend_role_secret_id`
+//! ([`approle_secret_id`]): Vault generates the secret_id and returns it once,
+//! so the driver keeps it in memory for the run (`generated_secret_ids`) and
+//! `read_secret` gives it to resources that take it as their value in that
+//! run only; it is never stored.
 //! Each create records the journal's token on the object (a mount option, a
-//! comment line of the policy, a custom metadata key of the secret) so a
+//! comment line of the policy, a custom metadata key of the secret, a
+//! connection field of a database connection) so a
 //! create repeated after a crash finds what the first one made, and a create
 //! over an object someone else made fails instead of overwriting it.
 
 mod approle_role;
+mod approle_secret_id;
 mod auth_backend;
+mod auth_role;
 mod client;
+mod database;
+mod database_connection;
+mod database_role;
+mod database_static_role;
+mod engine_path;
+mod jwt_backend;
+mod jwt_role;
+mod kubernetes_config;
+mod kubernetes_role;
 mod kv_secret;
+mod login;
 mod mount;
+mod pki_role;
+mod pki_root_cert;
+mod pki_subject;
 mod policy;
 mod schema;
+mod transit_key;
 
 pub use auth_backend::TOKEN_OPTION as AUTH_TOKEN_OPTION;
-pub use client::DEFAULT_SECRET_ID_ENV as APPROLE_SECRET_ID_ENV;
+pub use database_connection::{PASSWORD_VERSION_KEY as DATABASE_PASSWORD_VERSION_KEY, TOKEN_KEY as DATABASE_TOKEN_KEY};
 pub use kv_secret::TOKEN_KEY as KV_TOKEN_KEY;
+pub use login::DEFAULT_SECRET_ID_ENV as APPROLE_SECRET_ID_ENV;
 pub use mount::TOKEN_OPTION as MOUNT_TOKEN_OPTION;
 pub use policy::{TOKEN_MARKER as POLICY_TOKEN_MARKER, normalize_policy};
 
@@ -49,6 +90,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Default)]
 pub struct VaultProvider {
     client: OnceLock<VaultClient>,
+    /// The AppRole secret_ids generated in this run (never stored).
+    generated_secret_ids: approle_secret_id::Generated,
 }
 
 impl VaultProvider {
@@ -78,6 +121,11 @@ fn names_known(request: &FindRequest) -> bool {
         schema::KV_SECRET_V2 => &["mount", "name"],
         schema::AUTH_BACKEND => &["type"],
         schema::APPROLE_ROLE => &["role_name"],
+        schema::JWT_ROLE | schema::KUBERNETES_ROLE => &["role_name"],
+        schema::APPROLE_SECRET_ID => &["role_name"],
+        schema::PKI_ROOT_CERT => &["backend"],
+        schema::PKI_ROLE | schema::TRANSIT_KEY => &["backend", "name"],
+        schema::DATABASE_CONNECTION | schema::DATABASE_ROLE | schema::DATABASE_STATIC_ROLE => &["backend", "name"],
         _ => &[],
     };
     naming.iter().all(|name| {
@@ -108,8 +156,9 @@ impl Provider for VaultProvider {
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError> {
-        let settings =
-            client::Settings::from_block(&request.attributes, &request.secrets, |name| std::env::var(name).ok())?;
+        let settings = client::Settings::from_block(&request.attributes, &request.secrets, &request.folder, |name| {
+            std::env::var(name).ok()
+        })?;
         let client = VaultClient::new(settings)?;
         // A second configure of the same driver keeps the first client.
         let _ = self.client.set(client);
@@ -126,6 +175,17 @@ impl Provider for VaultProvider {
             }
             schema::AUTH_BACKEND => auth_backend::read(client, &request.id, &request.prior).await,
             schema::APPROLE_ROLE => approle_role::read(client, &request.id).await,
+            schema::JWT_BACKEND => jwt_backend::read(client, &request.id, &request.prior).await,
+            schema::JWT_ROLE => jwt_role::ROLE.read(client, &request.id).await,
+            schema::KUBERNETES_CONFIG => kubernetes_config::read(client, &request.id).await,
+            schema::KUBERNETES_ROLE => kubernetes_role::ROLE.read(client, &request.id).await,
+            schema::APPROLE_SECRET_ID => approle_secret_id::read(client, &request.id).await,
+            schema::PKI_ROOT_CERT => pki_root_cert::read(client, &request.id).await,
+            schema::PKI_ROLE => pki_role::read(client, &request.id).await,
+            schema::TRANSIT_KEY => transit_key::read(client, &request.id).await,
+            schema::DATABASE_CONNECTION => database_connection::read(client, &request.id, &request.prior).await,
+            schema::DATABASE_ROLE => database_role::ROLE.read(client, &request.id).await,
+            schema::DATABASE_STATIC_ROLE => database_static_role::STATIC_ROLE.read(client, &request.id).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -138,6 +198,17 @@ impl Provider for VaultProvider {
             schema::KV_SECRET_V2 => kv_secret::apply(client, &request).await,
             schema::AUTH_BACKEND => auth_backend::apply(client, &request).await,
             schema::APPROLE_ROLE => approle_role::apply(client, &request).await,
+            schema::JWT_BACKEND => jwt_backend::apply(client, &request).await,
+            schema::JWT_ROLE => jwt_role::ROLE.apply(client, &request).await,
+            schema::KUBERNETES_CONFIG => kubernetes_config::apply(client, &request).await,
+            schema::KUBERNETES_ROLE => kubernetes_role::ROLE.apply(client, &request).await,
+            schema::APPROLE_SECRET_ID => approle_secret_id::apply(client, &self.generated_secret_ids, &request).await,
+            schema::PKI_ROOT_CERT => pki_root_cert::apply(client, &request).await,
+            schema::PKI_ROLE => pki_role::apply(client, &request).await,
+            schema::TRANSIT_KEY => transit_key::apply(client, &request).await,
+            schema::DATABASE_CONNECTION => database_connection::apply(client, &request).await,
+            schema::DATABASE_ROLE => database_role::ROLE.apply(client, &request).await,
+            schema::DATABASE_STATIC_ROLE => database_static_role::STATIC_ROLE.apply(client, &request).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -162,6 +233,25 @@ impl Provider for VaultProvider {
             schema::KV_SECRET_V2 => kv_secret::find_by_token(client, &request.token, &request.attributes).await,
             schema::AUTH_BACKEND => auth_backend::find_by_token(client, &request.token, &request.attributes).await,
             schema::APPROLE_ROLE => approle_role::find_by_token(client, &request.attributes).await,
+            schema::JWT_BACKEND => jwt_backend::find_by_token(client, &request.token, &request.attributes).await,
+            schema::JWT_ROLE => jwt_role::ROLE.find_by_token(client, &request.attributes).await,
+            schema::KUBERNETES_CONFIG => kubernetes_config::find_by_token(client, &request.attributes).await,
+            schema::KUBERNETES_ROLE => kubernetes_role::ROLE.find_by_token(client, &request.attributes).await,
+            schema::APPROLE_SECRET_ID => {
+                approle_secret_id::find_by_token(client, &request.token, &request.attributes).await
+            }
+            schema::PKI_ROOT_CERT => pki_root_cert::find_by_token(client, &request.token, &request.attributes).await,
+            schema::PKI_ROLE => pki_role::find_by_token(client, &request.attributes).await,
+            schema::TRANSIT_KEY => transit_key::find_by_token(client, &request.attributes).await,
+            schema::DATABASE_CONNECTION => {
+                database_connection::find_by_token(client, &request.token, &request.attributes).await
+            }
+            schema::DATABASE_ROLE => database_role::ROLE.find_by_token(client, &request.attributes).await,
+            schema::DATABASE_STATIC_ROLE => {
+                database_static_role::STATIC_ROLE
+                    .find_by_token(client, &request.attributes)
+                    .await
+            }
             other => Err(unknown_type(other)),
         }
     }
@@ -194,6 +284,23 @@ impl Provider for VaultProvider {
                 .await
             }
             schema::APPROLE_ROLE => approle_role::lookup(client, &request.attributes).await,
+            schema::JWT_BACKEND => {
+                jwt_backend::read(client, &jwt_backend::path_of(&request.attributes)?, &request.attributes).await
+            }
+            schema::JWT_ROLE => jwt_role::ROLE.lookup(client, &request.attributes).await,
+            schema::KUBERNETES_CONFIG => kubernetes_config::lookup(client, &request.attributes).await,
+            schema::KUBERNETES_ROLE => kubernetes_role::ROLE.lookup(client, &request.attributes).await,
+            // A secret_id and a root are generated with new ids: a create collides with nothing.
+            schema::APPROLE_SECRET_ID | schema::PKI_ROOT_CERT => Ok(None),
+            schema::PKI_ROLE => pki_role::lookup(client, &request.attributes).await,
+            schema::TRANSIT_KEY => transit_key::lookup(client, &request.attributes).await,
+            schema::DATABASE_CONNECTION => database_connection::lookup(client, &request.attributes).await,
+            schema::DATABASE_ROLE => database_role::ROLE.lookup(client, &request.attributes).await,
+            schema::DATABASE_STATIC_ROLE => {
+                database_static_role::STATIC_ROLE
+                    .lookup(client, &request.attributes)
+                    .await
+            }
             other => Err(unknown_type(other)),
         }
     }
@@ -206,6 +313,17 @@ impl Provider for VaultProvider {
             schema::KV_SECRET_V2 => kv_secret::list(client).await,
             schema::AUTH_BACKEND => auth_backend::list(client).await,
             schema::APPROLE_ROLE => approle_role::list(client).await,
+            schema::JWT_BACKEND => jwt_backend::list(client).await,
+            schema::JWT_ROLE => jwt_role::ROLE.list(client).await,
+            schema::KUBERNETES_CONFIG => kubernetes_config::list(client).await,
+            schema::KUBERNETES_ROLE => kubernetes_role::ROLE.list(client).await,
+            schema::APPROLE_SECRET_ID => approle_secret_id::list(client).await,
+            schema::PKI_ROOT_CERT => pki_root_cert::list(client).await,
+            schema::PKI_ROLE => pki_role::list(client).await,
+            schema::TRANSIT_KEY => transit_key::list(client).await,
+            schema::DATABASE_CONNECTION => database::Kind::Connection.list(client).await,
+            schema::DATABASE_ROLE => database::Kind::Role.list(client).await,
+            schema::DATABASE_STATIC_ROLE => database::Kind::StaticRole.list(client).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -213,6 +331,7 @@ impl Provider for VaultProvider {
     async fn read_secret(&self, request: ReadSecretRequest) -> Result<SensitiveString, ProviderError> {
         match (request.resource_type.as_str(), request.attribute.as_str()) {
             (schema::KV_SECRET_V2, kv_secret::DATA_JSON) => kv_secret::read_value(self.client()?, &request.id).await,
+            (schema::APPROLE_SECRET_ID, approle_secret_id::SECRET_ID) => self.generated_secret_ids.value(&request.id),
             (other, attribute) => Err(ProviderError::new(
                 "NotSecret",
                 format!("`{other}.{attribute}` is not a secret attribute the vault provider can read"),

@@ -14,6 +14,28 @@ pub const KV_SECRET_V2: &str = "vault_kv_secret_v2";
 pub const AUTH_BACKEND: &str = "vault_auth_backend";
 /// A role of an AppRole auth method.
 pub const APPROLE_ROLE: &str = "vault_approle_auth_backend_role";
+/// A JWT/OIDC auth method and its configuration.
+pub const JWT_BACKEND: &str = "vault_jwt_auth_backend";
+/// A role of a JWT/OIDC auth method.
+pub const JWT_ROLE: &str = "vault_jwt_auth_backend_role";
+/// The configuration of a Kubernetes auth method.
+pub const KUBERNETES_CONFIG: &str = "vault_kubernetes_auth_backend_config";
+/// A role of a Kubernetes auth method.
+pub const KUBERNETES_ROLE: &str = "vault_kubernetes_auth_backend_role";
+/// A secret_id of an AppRole role.
+pub const APPROLE_SECRET_ID: &str = "vault_approle_auth_backend_role_secret_id";
+/// A root certificate authority of a PKI engine.
+pub const PKI_ROOT_CERT: &str = "vault_pki_secret_backend_root_cert";
+/// A role of a PKI engine.
+pub const PKI_ROLE: &str = "vault_pki_secret_backend_role";
+/// A named key of a transit engine.
+pub const TRANSIT_KEY: &str = "vault_transit_secret_backend_key";
+/// A connection of a database secrets engine.
+pub const DATABASE_CONNECTION: &str = "vault_database_secret_backend_connection";
+/// A dynamic role of a database secrets engine.
+pub const DATABASE_ROLE: &str = "vault_database_secret_backend_role";
+/// A static role of a database secrets engine.
+pub const DATABASE_STATIC_ROLE: &str = "vault_database_secret_backend_static_role";
 
 pub fn resource_schemas() -> Vec<ResourceSchema> {
     vec![
@@ -22,28 +44,23 @@ pub fn resource_schemas() -> Vec<ResourceSchema> {
         kv_secret_v2(),
         super::auth_backend::schema(),
         super::approle_role::schema(),
+        super::jwt_backend::schema(),
+        super::jwt_role::schema(),
+        super::kubernetes_config::schema(),
+        super::kubernetes_role::schema(),
+        super::approle_secret_id::schema(),
+        super::pki_root_cert::schema(),
+        super::pki_role::schema(),
+        super::transit_key::schema(),
+        super::database_connection::schema(),
+        super::database_role::schema(),
+        super::database_static_role::schema(),
     ]
 }
 
-/// The nested blocks of the provider block: `approle { ... }`.
+/// The nested blocks of the provider block: `approle`, `jwt` and `kubernetes` logins.
 pub fn provider_blocks() -> Vec<BlockSchema> {
-    vec![BlockSchema {
-        name: "approle",
-        attributes: vec![
-            AttributeSchema::new("role_id", AttributeType::String, "the AppRole's role_id (not secret)").required(),
-            AttributeSchema::new(
-                "secret_id_env",
-                AttributeType::String,
-                "the environment variable that holds the secret_id (default: VAULT_APPROLE_SECRET_ID); provider blocks take no secret attribute, so the secret_id is never written in the configuration",
-            ),
-            AttributeSchema::new(
-                "mount",
-                AttributeType::String,
-                "the path the AppRole auth method is enabled at (default: approle)",
-            ),
-        ],
-        description: "log in with an AppRole instead of a token; the token is obtained again when less than 10% of its TTL remains",
-    }]
+    super::login::blocks()
 }
 
 fn mount() -> ResourceSchema {

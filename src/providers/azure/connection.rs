@@ -1,0 +1,126 @@
+//! One configured `azurerm` provider block: its settings, HTTP client,
+//! credential, Azure Resource Manager client, and one Key Vault data-plane
+//! client per vault (made on first use, then kept).
+
+use super::arm::Arm;
+use super::credential::credential;
+use super::ids::{parse_vault_id, vault_id, vault_uri};
+use super::settings::Settings;
+use super::transport::{client_options, http_client};
+use crate::provider::{ProviderError, error_chain};
+use azure_core::credentials::TokenCredential;
+use azure_core::http::ClientOptions;
+use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A configured provider block.
+pub struct Connection {
+    pub settings: Settings,
+    pub arm: Arm,
+    credential: Arc<dyn TokenCredential>,
+    options: ClientOptions,
+    keys: Mutex<HashMap<String, Arc<KeyClient>>>,
+    secrets: Mutex<HashMap<String, Arc<SecretClient>>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Connection")
+            .field("tenant_id", &self.settings.tenant_id)
+            .field("subscription_id", &self.settings.subscription_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn client_error(vault: &str, error: &azure_core::Error) -> ProviderError {
+    ProviderError::new(
+        "InvalidVaultUri",
+        format!("no Key Vault client for `{vault}`: {}", error_chain(error)),
+    )
+}
+
+impl Connection {
+    pub fn new(settings: Settings) -> Result<Connection, ProviderError> {
+        let http = http_client()?;
+        let options = client_options(&http);
+        let credential = credential(&settings, &options)?;
+        let arm = Arm::new(http, credential.clone(), settings.environment.resource_manager.clone());
+        Ok(Connection {
+            settings,
+            arm,
+            credential,
+            options,
+            keys: Mutex::new(HashMap::new()),
+            secrets: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The data-plane URI of the vault an ARM id names.
+    pub fn vault_uri_of(&self, key_vault_id: &str) -> Result<String, ProviderError> {
+        let parsed = parse_vault_id(key_vault_id)?;
+        Ok(vault_uri(&parsed.name, &self.settings.environment.key_vault_suffix))
+    }
+
+    /// The ARM id of a vault in this subscription, by name.
+    pub async fn vault_id_named(&self, name: &str) -> Result<Option<String>, ProviderError> {
+        let path = format!(
+            "/subscriptions/{}/providers/Microsoft.KeyVault/vaults",
+            self.settings.subscription_id
+        );
+        let vaults = self.arm.list(&path).await?;
+        Ok(vaults
+            .iter()
+            .find(|vault| {
+                vault
+                    .get("name")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|found| found.eq_ignore_ascii_case(name))
+            })
+            .and_then(|vault| vault.get("id").and_then(serde_json::Value::as_str))
+            .map(str::to_string))
+    }
+
+    /// The ARM id of a vault in a resource group of this subscription.
+    pub fn vault_id(&self, resource_group: &str, name: &str) -> String {
+        vault_id(&self.settings.subscription_id, resource_group, name)
+    }
+
+    /// The key client of a vault.
+    pub fn key_client(&self, vault_uri: &str) -> Result<Arc<KeyClient>, ProviderError> {
+        let mut clients = self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = clients.get(vault_uri) {
+            return Ok(client.clone());
+        }
+        let options = KeyClientOptions {
+            client_options: self.options.clone(),
+            ..KeyClientOptions::default()
+        };
+        let client = Arc::new(
+            KeyClient::new(vault_uri, self.credential.clone(), Some(options))
+                .map_err(|error| client_error(vault_uri, &error))?,
+        );
+        clients.insert(vault_uri.to_string(), client.clone());
+        Ok(client)
+    }
+
+    /// The secret client of a vault.
+    pub fn secret_client(&self, vault_uri: &str) -> Result<Arc<SecretClient>, ProviderError> {
+        let mut clients = self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = clients.get(vault_uri) {
+            return Ok(client.clone());
+        }
+        let options = SecretClientOptions {
+            client_options: self.options.clone(),
+            ..SecretClientOptions::default()
+        };
+        let client = Arc::new(
+            SecretClient::new(vault_uri, self.credential.clone(), Some(options))
+                .map_err(|error| client_error(vault_uri, &error))?,
+        );
+        clients.insert(vault_uri.to_string(), client.clone());
+        Ok(client)
+    }
+}

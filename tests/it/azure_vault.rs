@@ -1,0 +1,171 @@
+//! `azurerm_key_vault` and the provider block through the `keyform` binary
+//! against the test server: a vault's soft-delete retention and purge
+//! protection cannot be changed (apply refuses with the reason, nothing is
+//! replaced), a misspelled `features` block is an error rather than dropped,
+//! a secret made outside keyform is imported, and the example validates.
+
+use crate::azure_support::{keyform, provider_block, sdk_body, server, test_secret_client, unique, vault_resource};
+use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
+
+fn vault_configuration(name: &str, retention: u32, purge_protection: bool) -> String {
+    format!(
+        "{}\n{}",
+        provider_block(server(), ""),
+        vault_resource(name, retention, purge_protection)
+    )
+}
+
+#[test]
+fn a_vault_keeps_its_retention_and_its_purge_protection() {
+    let name = unique("kv");
+    let workspace = Workspace::initialized(&vault_configuration(&name, 7, true));
+    assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
+
+    workspace.write("main.hcl", &vault_configuration(&name, 30, true));
+    let apply = keyform(&workspace, &["apply", "--auto-approve"]);
+    assert_exit(&apply, 1);
+    let said = format!("{}{}", stdout(&apply), stderr(&apply));
+    assert!(mentions(&said, "RetentionIsFixed"), "{said}");
+    assert!(
+        mentions(&said, "soft_delete_retention_days is 7 and cannot change to 30"),
+        "{said}"
+    );
+    assert!(mentions(&said, "update in place"), "{said}");
+    assert!(
+        !mentions(&said, "forces replacement"),
+        "a retention change never replaces the vault: {said}"
+    );
+
+    workspace.write("main.hcl", &vault_configuration(&name, 7, false));
+    let apply = keyform(&workspace, &["apply", "--auto-approve"]);
+    assert_exit(&apply, 1);
+    let said = format!("{}{}", stdout(&apply), stderr(&apply));
+    assert!(
+        mentions(&said, "purge protection, which cannot be turned off"),
+        "{said}"
+    );
+
+    // Destroying a purge-protected vault keeps it soft-deleted for its retention.
+    workspace.write("main.hcl", &vault_configuration(&name, 7, true));
+    let plan = keyform(&workspace, &["plan", "--destroy"]);
+    assert_exit(&plan, 0);
+    assert!(mentions(&stdout(&plan), "recoverable for 7 days"), "{}", stdout(&plan));
+}
+
+#[test]
+fn a_misspelled_features_block_is_an_error_not_dropped() {
+    let configuration = vault_configuration(&unique("kv"), 7, false);
+    let workspace = Workspace::initialized(&configuration.replace("key_vault {", "key_vaults {"));
+    let plan = keyform(&workspace, &["plan"]);
+    assert_exit(&plan, 1);
+    let said = stderr(&plan);
+    assert!(mentions(&said, "block `features` has no block `key_vaults`"), "{said}");
+    assert!(mentions(&said, "did you mean `key_vault`?"), "{said}");
+}
+
+#[tokio::test]
+async fn a_secret_made_outside_keyform_is_imported() {
+    let vault = unique("kv");
+    let workspace = Workspace::initialized(&vault_configuration(&vault, 7, false));
+    assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
+    let vault_uri = format!("https://{vault}.{}/", server().key_vault_suffix());
+    test_secret_client(&vault_uri)
+        .set_secret(
+            "legacy",
+            sdk_body(serde_json::json!({ "value": "made-by-hand", "contentType": "password" })),
+            None,
+        )
+        .await
+        .expect("a secret made outside keyform");
+    workspace.write(
+        "secret.hcl",
+        r#"resource "azurerm_key_vault_secret" "legacy" {
+  key_vault_id = azurerm_key_vault.main.id
+  name         = "legacy"
+  value        = env("LEGACY_SECRET")
+  content_type = "password"
+}
+"#,
+    );
+    let id = format!("{vault_uri}secrets/legacy");
+    let import = crate::azure_support::keyform_command(&workspace, &["import", "azurerm_key_vault_secret.legacy", &id])
+        .env("LEGACY_SECRET", "made-by-hand")
+        .output()
+        .expect("run keyform");
+    assert_exit(&import, 0);
+    let plan = crate::azure_support::keyform_command(&workspace, &["plan", "--detailed-exitcode"])
+        .env("LEGACY_SECRET", "made-by-hand")
+        .output()
+        .expect("run keyform");
+    let shown = stdout(&plan);
+    assert_eq!(code(&plan), 2, "{shown}{}", stderr(&plan));
+    assert!(
+        mentions(&shown, "azurerm_key_vault_secret.legacy update in place"),
+        "{shown}"
+    );
+    assert!(mentions(&shown, "value: (unknown) -> (sensitive, changes)"), "{shown}");
+    assert!(!shown.contains("made-by-hand"), "{shown}");
+    let apply = crate::azure_support::keyform_command(&workspace, &["apply", "--auto-approve"])
+        .env("LEGACY_SECRET", "made-by-hand")
+        .output()
+        .expect("run keyform");
+    assert_exit(&apply, 0);
+    let plan = crate::azure_support::keyform_command(&workspace, &["plan", "--detailed-exitcode"])
+        .env("LEGACY_SECRET", "made-by-hand")
+        .output()
+        .expect("run keyform");
+    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+}
+
+#[test]
+fn the_azure_example_validates() {
+    let workspace = Workspace::copy_of("examples/azure");
+    let validate = workspace.run(&["validate"]);
+    assert_exit(&validate, 0);
+}
+
+#[test]
+fn a_misspelled_block_inside_a_rotation_policy_is_an_error_not_dropped() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "main.hcl",
+        r#"resource "azurerm_key_vault_key" "signing" {
+  key_vault_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v"
+  name         = "signing"
+  key_type     = "RSA"
+
+  rotation_policy {
+    expire_after = "P1Y"
+    automatik {
+      time_after_creation = "P11M"
+    }
+  }
+}
+"#,
+    );
+    let validate = workspace.run(&["validate"]);
+    assert_exit(&validate, 1);
+    let said = stderr(&validate);
+    assert!(
+        mentions(&said, "a rotation_policy block has no block `automatik`"),
+        "{said}"
+    );
+    assert!(mentions(&said, "did you mean `automatic`?"), "{said}");
+    workspace.write(
+        "main.hcl",
+        &std::fs::read_to_string(workspace.path().join("main.hcl"))
+            .unwrap_or_default()
+            .replace("automatik", "automatic")
+            .replace("time_after_creation", "time_after_create"),
+    );
+    let validate = workspace.run(&["validate"]);
+    assert_exit(&validate, 1);
+    assert!(
+        mentions(
+            &stderr(&validate),
+            "a rotation_policy.automatic block has no attribute `time_after_create`"
+        ),
+        "{}",
+        stderr(&validate)
+    );
+}
