@@ -134,15 +134,42 @@ pub async fn apply(
             );
         }
     }
-    // Deletions last, dependents before what they depend on.
+    // Deletions last, dependents before what they depend on. **What a failed (or kept) deletion depends on is
+    // kept too**: a mount is not disabled under a key whose destroy was refused.
     let order = deletion_order(&orphans);
+    let mut kept: Vec<InstanceChange> = Vec::new();
+    let mut not_deleted = Vec::new();
     for batch in order {
-        let results = futures::future::join_all(batch.into_iter().map(|change| applier.execute(change, None))).await;
-        for result in results {
+        let (blocked, ready): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|change| kept.iter().any(|dependent| depends_on(dependent, change)));
+        not_deleted.extend(blocked.iter().map(|change| change.address.to_string()));
+        kept.extend(blocked);
+        let applier = &applier;
+        let results = futures::future::join_all(
+            ready
+                .iter()
+                .map(|change| async move { (change, applier.execute(change.clone(), None).await) }),
+        )
+        .await;
+        for (change, result) in results {
             if let Err(diagnostic) = result {
                 diagnostics.push(diagnostic);
+                kept.push(change.clone());
             }
         }
+    }
+    if !not_deleted.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::ApplyAborted,
+                format!(
+                    "not deleted because something that depends on them could not be deleted: {}",
+                    not_deleted.join(", ")
+                ),
+            )
+            .with_help("fix the errors above and run apply again; it continues from what is recorded"),
+        );
     }
     if !diagnostics.has_errors() || !outputs.is_empty() {
         let final_outputs = lock(&plan).outputs.clone();
@@ -157,6 +184,16 @@ pub async fn apply(
     outcome.diagnostics.extend(diagnostics);
     outcome.peak_in_flight = engine.peak_in_flight();
     outcome
+}
+
+/// Whether `dependent` (as state recorded it) depends on `dependency`.
+fn depends_on(dependent: &InstanceChange, dependency: &InstanceChange) -> bool {
+    dependent.prior.as_ref().is_some_and(|prior| {
+        prior
+            .dependencies
+            .iter()
+            .any(|name| *name == dependency.address.to_string() || *name == dependency.address.resource.to_string())
+    })
 }
 
 /// Orders deletions in batches: nothing is deleted before what depends on it.
@@ -229,7 +266,15 @@ impl Applier<'_> {
                     .engine
                     .desired(&address.module, module, resource, schema, &change.address.key, each)
                 {
-                    Ok(desired) => Some(desired),
+                    Ok(mut desired) => {
+                        self.engine.keep_retained_secrets(
+                            &address.module,
+                            resource,
+                            &mut desired,
+                            change.prior.as_ref(),
+                        );
+                        Some(desired)
+                    }
                     Err(diagnostics) => {
                         self.engine.report_all(diagnostics);
                         ok = false;

@@ -60,6 +60,8 @@ pub struct Engine {
     pub taint: Taint,
     /// Secret attributes other expressions read: (resource, attribute).
     secret_reads: HashSet<(ResourceAddress, String)>,
+    /// Secret attributes (of resources keeping their value) that the provider keeps no copy of.
+    retained: Mutex<HashSet<(ResourceAddress, String)>>,
     pub values: RwLock<HashMap<Symbol, Value>>,
     pub providers: HashMap<String, Arc<dyn Provider>>,
     pub schemas: HashMap<String, ResourceSchema>,
@@ -177,6 +179,7 @@ impl Engine {
             inputs,
             taint: Taint::default(),
             secret_reads: HashSet::new(),
+            retained: Mutex::new(HashSet::new()),
             values: RwLock::new(HashMap::new()),
             providers,
             schemas,
@@ -284,13 +287,79 @@ impl Engine {
                 .map(|live| live.id.clone())
                 .or_else(|| change.prior.as_ref().map(|prior| prior.id.clone()));
             if let (true, Some(id), Kind::Map(entries)) = (keeps, id, &mut value.kind) {
-                entries.insert(
-                    attribute.name.to_string(),
-                    self.read_referenced_secret(change, attribute.name, &id).await?,
-                );
+                let read = match self.read_referenced_secret(change, attribute.name, &id).await {
+                    Ok(read) => read,
+                    // The provider keeps no copy: what took the value keeps it (`keep_retained_secrets`).
+                    Err(error) if error.code == crate::provider::VALUE_NOT_RETAINED => {
+                        self.retained
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert((change.address.resource.clone(), attribute.name.to_string()));
+                        Value::unknown().into_sensitive()
+                    }
+                    Err(error) => {
+                        return Err(self.provider_diagnostic(
+                            &change.address.to_string(),
+                            &format!("reading `{}` for a resource that uses it", attribute.name),
+                            &error,
+                            None,
+                        ));
+                    }
+                };
+                entries.insert(attribute.name.to_string(), read);
             }
         }
         Ok(())
+    }
+
+    /// Leaves a secret attribute as state records it when its expression reads another resource's secret that
+    /// the provider keeps no copy of (an AppRole secret_id after the run that made it) and that resource keeps
+    /// its value: there is nothing to compare and nothing to write. A replaced source is a new value, known
+    /// after apply, and the attribute is written again with the rest of its expression.
+    pub fn keep_retained_secrets(
+        &self,
+        module_path: &ModulePath,
+        resource: &ResourceConfig,
+        desired: &mut DesiredInstance,
+        prior: Option<&ResourceState>,
+    ) {
+        let Some(prior) = prior else {
+            return;
+        };
+        let retained = self.retained.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if retained.is_empty() {
+            return;
+        }
+        let kept: Vec<String> = desired
+            .secrets
+            .iter()
+            .filter(|(name, value)| value.is_unknown() && prior.secrets.contains_key(*name))
+            .filter_map(|(name, _)| {
+                let expression = &resource.body.attributes.get(name)?.value;
+                let reads_retained = crate::config::references::references(expression)
+                    .into_iter()
+                    .any(|found| match found.reference {
+                        crate::config::references::Reference::Resource {
+                            mode,
+                            resource_type,
+                            name: source,
+                            attribute: Some(attribute),
+                        } => retained.contains(&(
+                            ResourceAddress::new(module_path.clone(), mode, &resource_type, &source),
+                            attribute,
+                        )),
+                        _ => false,
+                    });
+                reads_retained.then(|| name.clone())
+            })
+            .collect();
+        for name in kept {
+            desired.secrets.remove(&name);
+            desired.unknown.retain(|unknown| unknown != &name);
+            if let Some(record) = prior.secrets.get(&name) {
+                desired.fingerprints.insert(name, record.fingerprint.clone());
+            }
+        }
     }
 
     /// Reads the current value of a secret attribute that another resource uses as its value source.
@@ -299,13 +368,12 @@ impl Engine {
         change: &InstanceChange,
         attribute: &str,
         id: &str,
-    ) -> Result<Value, Diagnostic> {
-        let provider = self.providers.get(&change.provider).cloned().ok_or_else(|| {
-            Diagnostic::error(
-                Code::UnknownProvider,
-                format!("{}: no provider {}", change.address, change.provider),
-            )
-        })?;
+    ) -> Result<Value, ProviderError> {
+        let provider = self
+            .providers
+            .get(&change.provider)
+            .cloned()
+            .ok_or_else(|| ProviderError::new("UnknownProvider", format!("no provider {}", change.provider)))?;
         let request = crate::provider::ReadSecretRequest {
             resource_type: change.resource_type.clone(),
             id: id.to_string(),
@@ -315,16 +383,7 @@ impl Engine {
             let _permit = self.permit().await;
             provider.read_secret(request).await
         };
-        value
-            .map(|secret| Value::string(secret.expose().to_string()).into_sensitive())
-            .map_err(|error| {
-                self.provider_diagnostic(
-                    &change.address.to_string(),
-                    &format!("reading `{attribute}` for a resource that uses it"),
-                    &error,
-                    None,
-                )
-            })
+        value.map(|secret| Value::string(secret.expose().to_string()).into_sensitive())
     }
 
     /// The module config at a path.
@@ -1022,7 +1081,7 @@ impl Engine {
         address: InstanceAddress,
         resource: &ResourceConfig,
         schema: &ResourceSchema,
-        desired: DesiredInstance,
+        mut desired: DesiredInstance,
         state: &State,
         import_id: Option<String>,
     ) -> Result<InstanceChange, Diagnostic> {
@@ -1145,6 +1204,7 @@ impl Engine {
                 None => {}
             }
         }
+        self.keep_retained_secrets(&address.resource.module, resource, &mut desired, change.prior.as_ref());
         decide(
             &mut change,
             schema,

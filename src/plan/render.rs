@@ -47,18 +47,22 @@ impl Summary {
     }
 }
 
-/// The pretty-printed lines of a JSON document that a plan shows as a quoted string.
+/// The lines of a document that a plan shows as a quoted string: a JSON document pretty-printed, or a text of
+/// several lines (a Vault policy) as it is.
 fn document_lines(rendered: &str) -> Option<Vec<String>> {
     let text: String = serde_json::from_str(rendered).ok()?;
-    let document: serde_json::Value = serde_json::from_str(&text).ok()?;
-    if !(document.is_object() || document.is_array()) {
-        return None;
+    if let Ok(document) = serde_json::from_str::<serde_json::Value>(&text)
+        && (document.is_object() || document.is_array())
+    {
+        let pretty = serde_json::to_string_pretty(&document).ok()?;
+        return Some(pretty.lines().map(str::to_string).collect());
     }
-    let pretty = serde_json::to_string_pretty(&document).ok()?;
-    Some(pretty.lines().map(str::to_string).collect())
+    text.trim_end()
+        .contains('\n')
+        .then(|| text.trim_end().lines().map(str::to_string).collect())
 }
 
-/// A line diff (`  ` kept, `- ` removed, `+ ` added) of two JSON documents, or None
+/// A line diff (`  ` kept, `- ` removed, `+ ` added) of two documents (JSON, or texts of several lines), or None
 /// when the values are not both documents.
 fn document_diff(before: &str, after: &str) -> Option<Vec<String>> {
     let old = document_lines(before)?;
@@ -81,12 +85,13 @@ fn document_diff(before: &str, after: &str) -> Option<Vec<String>> {
             lines.push(format!("  {}", old[row]));
             row += 1;
             column += 1;
-        } else if column < new.len() && (row == old.len() || common[row][column + 1] >= common[row + 1][column]) {
-            lines.push(format!("+ {}", new[column]));
-            column += 1;
-        } else {
+        } else if row < old.len() && (column == new.len() || common[row + 1][column] >= common[row][column + 1]) {
+            // Removed lines first, as diff tools show them.
             lines.push(format!("- {}", old[row]));
             row += 1;
+        } else {
+            lines.push(format!("+ {}", new[column]));
+            column += 1;
         }
     }
     Some(lines)
@@ -166,7 +171,7 @@ pub fn render_text(plan: &Plan) -> String {
         for attribute in &change.changes {
             let name = format!("{}:", attribute.name);
             if let Some(lines) = document_diff(&attribute.before, &attribute.after) {
-                // A JSON document (a key policy): shown line by line.
+                // A document (a key policy, a Vault policy): shown line by line.
                 text.push_str(&format!("        {name}\n"));
                 for line in lines {
                     text.push_str(&format!("          {line}\n"));
@@ -259,5 +264,22 @@ mod tests {
             "{lines:#?}"
         );
         assert!(document_diff("\"plain\"", &after).is_none());
+    }
+
+    #[test]
+    fn texts_of_several_lines_differ_line_by_line() {
+        let before = quoted("path \"kv/*\" {\n  capabilities = [\"read\"]\n}\n");
+        let after = quoted("path \"kv/*\" {\n  capabilities = [\"read\", \"list\"]\n}\n");
+        let lines = document_diff(&before, &after).expect("both are texts of several lines");
+        assert_eq!(
+            lines,
+            [
+                "  path \"kv/*\" {",
+                "-   capabilities = [\"read\"]",
+                "+   capabilities = [\"read\", \"list\"]",
+                "  }",
+            ]
+        );
+        assert!(document_diff(&quoted("one line"), &quoted("another")).is_none());
     }
 }

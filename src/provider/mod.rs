@@ -43,6 +43,11 @@ pub struct LiveObject {
     pub last_rotated: Option<String>,
 }
 
+/// The error code of a `read_secret` for a value the provider was given once and keeps no copy of (an AppRole
+/// secret_id after the run that generated it). The core then leaves the resources that took the value as they
+/// are, instead of failing: see `Engine::keep_retained_secrets`.
+pub const VALUE_NOT_RETAINED: &str = "ValueNotRetained";
+
 /// A provider's failure, before the core adds the resource address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]

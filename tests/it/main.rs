@@ -26,6 +26,7 @@ mod changes;
 mod commands;
 mod concurrency;
 mod crash;
+mod destroy_order;
 mod diagnostics;
 mod lock;
 mod quickstart;

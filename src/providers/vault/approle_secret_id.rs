@@ -142,13 +142,13 @@ impl Generated {
             .cloned()
             .ok_or_else(|| {
                 ProviderError::new(
-                    "SecretIdNotRetained",
+                    crate::provider::VALUE_NOT_RETAINED,
                     format!(
                         "the secret_id of `{id}` is available only in the run that creates it: Vault returns a secret_id once, and keyform stores none"
                     ),
                 )
                 .with_help(
-                    "to hand a new secret_id to the resources that use it, replace this resource in one run: `keyform apply --replace ADDRESS` (ADDRESS is the vault_approle_auth_backend_role_secret_id resource); to plan or destroy without a new one, take the reference to its secret_id out of the configuration",
+                    "to hand a new secret_id to the resources that use it, replace this resource in one run: `keyform apply --replace ADDRESS` (ADDRESS is the vault_approle_auth_backend_role_secret_id resource)",
                 )
             })
     }
@@ -449,7 +449,7 @@ mod tests {
         let error = generated
             .value("auth/approle/role/ci/secret-id-accessor/b")
             .expect_err("not generated in this run");
-        assert_eq!(error.code, "SecretIdNotRetained");
+        assert_eq!(error.code, crate::provider::VALUE_NOT_RETAINED);
         assert!(error.help.unwrap_or_default().contains("--replace"));
     }
 }
