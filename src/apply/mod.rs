@@ -186,6 +186,44 @@ pub async fn apply(
     outcome
 }
 
+/// Records what the refresh found for instances the plan leaves as they are (a transit key's `latest_version`
+/// after Vault rotated it), so the next plan no longer reports it as changed outside keyform. Nothing is asked of
+/// a provider. Returns how many records changed.
+pub fn record_refreshed(plan: &Plan, store: &mut StateStore) -> Result<usize, Diagnostic> {
+    let mut recorded = 0;
+    for change in plan
+        .changes
+        .iter()
+        .filter(|change| change.action == Action::NoOp && !change.rotate)
+    {
+        let (Some(live), Some(prior)) = (&change.live, &change.prior) else {
+            continue;
+        };
+        let written = Written {
+            names: &[],
+            base: Some(prior),
+        };
+        let record = record_for(
+            change,
+            live,
+            change.desired.as_ref(),
+            written,
+            prior.create_token.clone(),
+            &change.dependencies,
+        );
+        if record != *prior {
+            store
+                .record(JournalEntry::Put(record))
+                .map_err(|error| state_diagnostic(&error))?;
+            recorded += 1;
+        }
+    }
+    if recorded > 0 {
+        store.compact().map_err(|error| state_diagnostic(&error))?;
+    }
+    Ok(recorded)
+}
+
 /// Whether `dependent` (as state recorded it) depends on `dependency`.
 fn depends_on(dependent: &InstanceChange, dependency: &InstanceChange) -> bool {
     dependent.prior.as_ref().is_some_and(|prior| {

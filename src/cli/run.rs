@@ -294,6 +294,11 @@ async fn apply_command(printer: Printer, run: &RunArguments, auto_approve: bool,
     };
     print_plan(printer, &plan, PlanFormat::Text);
     if plan.is_empty() {
+        // No object changes; what the refresh found is recorded, as Terraform's apply does.
+        let mut store = store;
+        if let Err(diagnostic) = crate::apply::record_refreshed(&plan, &mut store) {
+            return fail(printer, &diagnostic.into(), &sources);
+        }
         printer.diagnostics(&engine.take_diagnostics(), &sources);
         return EXIT_OK;
     }

@@ -30,6 +30,7 @@ mod destroy_order;
 mod diagnostics;
 mod lock;
 mod quickstart;
+mod refresh;
 mod services;
 mod support;
 mod vault;

@@ -1,0 +1,49 @@
+//! An apply with nothing to change records what the refresh found: a value
+//! the provider changed by design (a transit key's `latest_version` after a
+//! rotation) is shown once as changed outside keyform, then recorded, and
+//! the next plan and `drift` no longer report it.
+
+use crate::support::{Workspace, assert_exit, stdout};
+use crate::vault_support::{keyform_with_token, root, token_provider_block, unique};
+
+#[test]
+fn an_apply_without_changes_records_what_the_refresh_found() {
+    let mount = unique("refresh-transit");
+    let workspace = Workspace::new();
+    workspace.write(
+        "main.hcl",
+        &format!(
+            r#"{provider}
+resource "vault_mount" "transit" {{
+  path = "{mount}"
+  type = "transit"
+}}
+
+resource "vault_transit_secret_backend_key" "kek" {{
+  backend          = vault_mount.transit.path
+  name             = "kek"
+  deletion_allowed = true
+}}
+"#,
+            provider = token_provider_block()
+        ),
+    );
+    assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
+    assert_exit(&keyform_with_token(&workspace, &["apply", "--auto-approve"]), 0);
+
+    let (status, body) = root("POST", &format!("{mount}/keys/kek/rotate"), None);
+    assert!(status < 300, "rotate outside keyform: {status} {body}");
+    let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert!(stdout(&plan).contains("latest_version"), "{}", stdout(&plan));
+
+    let apply = keyform_with_token(&workspace, &["apply", "--auto-approve"]);
+    assert_exit(&apply, 0);
+    let shown = keyform_with_token(&workspace, &["state", "show", "vault_transit_secret_backend_key.kek"]);
+    assert!(stdout(&shown).contains("latest_version = 2"), "{}", stdout(&shown));
+    let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert!(!stdout(&plan).contains("latest_version"), "recorded: {}", stdout(&plan));
+
+    assert_exit(&keyform_with_token(&workspace, &["destroy", "--auto-approve"]), 0);
+}
