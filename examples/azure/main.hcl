@@ -30,11 +30,31 @@ variable "vault_name" {
   default     = "payments-prod-kv"
 }
 
+variable "cloud" {
+  description = "the cloud's endpoints: Azure's public cloud, a sovereign cloud, or the test server"
+  type = object({
+    authority_host   = string
+    resource_manager = string
+    key_vault_suffix = string
+  })
+  default = {
+    authority_host   = "https://login.microsoftonline.com/"
+    resource_manager = "https://management.azure.com/"
+    key_vault_suffix = "vault.azure.net"
+  }
+}
+
 provider "azurerm" {
   tenant_id       = var.tenant_id
   subscription_id = var.subscription_id
   client_id       = var.client_id
   client_secret   = env("ARM_CLIENT_SECRET")
+
+  environment {
+    authority_host   = var.cloud.authority_host
+    resource_manager = var.cloud.resource_manager
+    key_vault_suffix = var.cloud.key_vault_suffix
+  }
 
   features {
     key_vault {

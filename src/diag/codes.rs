@@ -66,6 +66,7 @@ codes! {
     ApplyAborted = 5002: "the apply was not approved",
     PlanFile = 5003: "a saved plan file cannot be read",
     CheckFailed = 5004: "a check block's assertion is false",
+    ChangeRefused = 5005: "a change the provider can never make (a setting fixed at creation, a protection that stays on)",
     MasterKey = 6001: "the local master key is missing or wrong",
     FingerprintKey = 6002: "the fingerprint key is missing or unreadable",
     SecretUnavailable = 6003: "a secret's value cannot be read",

@@ -1219,6 +1219,25 @@ impl Engine {
                     .any(|target| address.is_selected_by(target)),
             },
         );
+        if matches!(change.action, Action::Update | Action::Replace)
+            && let Some(current) = change
+                .live
+                .as_ref()
+                .map(|live| (&live.id, &live.attributes))
+                .or_else(|| change.prior.as_ref().map(|prior| (&prior.id, &prior.attributes)))
+        {
+            let request = crate::provider::CheckChangeRequest {
+                resource_type: resource.resource_type.clone(),
+                id: current.0.clone(),
+                current: current.1.clone(),
+                desired: desired.attributes.clone(),
+            };
+            if let Err(error) = provider.check_change(&request) {
+                let mut diagnostic = self.provider_diagnostic(&key, "planning the change", &error, span.clone());
+                diagnostic.code = Code::ChangeRefused;
+                return Err(diagnostic);
+            }
+        }
         change.desired = Some(desired);
         Ok(change)
     }

@@ -182,6 +182,17 @@ pub struct ReadDataRequest {
     pub arguments: Attributes,
 }
 
+/// `check_change`: an update or replacement the plan is about to propose, before anything is applied.
+#[derive(Debug, Clone)]
+pub struct CheckChangeRequest {
+    pub resource_type: String,
+    pub id: String,
+    /// What the refresh read (or state recorded, when the refresh had nothing).
+    pub current: Attributes,
+    /// The configured attributes.
+    pub desired: Attributes,
+}
+
 /// A driver. One instance serves one provider configuration.
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -223,6 +234,13 @@ pub trait Provider: Send + Sync {
     async fn lookup_existing(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError> {
         let _ = request;
         Ok(None)
+    }
+    /// A change the provider can never make (a setting fixed at creation, a protection that cannot be
+    /// turned off) is refused here, so the plan fails instead of the apply. No provider call: it judges
+    /// from the attributes. The default accepts every change.
+    fn check_change(&self, request: &CheckChangeRequest) -> Result<(), ProviderError> {
+        let _ = request;
+        Ok(())
     }
     /// Ids of every active object of a type, not those pending deletion (for finding unmanaged objects).
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError>;

@@ -4,8 +4,7 @@
 //! rotation policy) shown by `plan` and restored by `apply`.
 
 use crate::azure_support::{
-    assert_plan_is_empty, keyform, output, provider_block, sdk_body, server, test_key_client, test_secret_client,
-    unique, vault_resource,
+    output, provider_block, sdk_body, server, test_key_client, test_secret_client, unique, vault_resource,
 };
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 
@@ -137,6 +136,4 @@ async fn drift_in_a_secret_value_an_expiration_date_and_a_rotation_policy_is_pla
     );
     let destroy = run(&workspace, &["destroy", "--auto-approve"], "first-value");
     assert_exit(&destroy, 0);
-    let _ = assert_plan_is_empty;
-    let _ = keyform;
 }

@@ -265,3 +265,48 @@ async fn a_vault_is_recovered_on_create_and_keeps_its_retention_and_purge_protec
         .expect_err("purge protection stays");
     assert_eq!(error.code, "PurgeProtectionIsPermanent");
 }
+
+#[tokio::test]
+async fn a_secret_in_a_vault_deleted_outside_keyform_is_pending_and_comes_back_with_the_vault() {
+    let provider = configured_provider(serde_json::json!({})).await;
+    let vault = new_vault(&provider, false).await;
+    let attributes = secret_attributes(&vault, &unique("secret"));
+    let secret = create(&provider, SECRET, &attributes, value("kept"))
+        .await
+        .expect("create")
+        .expect("secret");
+    delete(&provider, VAULT, &vault).await;
+    // A later run: a fresh driver, as keyform has in each run.
+    let later = configured_provider(serde_json::json!({})).await;
+    let read = |provider: Arc<dyn Provider>, resource_type: &'static str, live: LiveObject| async move {
+        provider
+            .read(ReadRequest {
+                resource_type: resource_type.into(),
+                id: live.id.clone(),
+                prior: live.attributes.clone(),
+            })
+            .await
+            .expect("read")
+    };
+    let pending = read(later.clone(), SECRET, secret.clone()).await.expect("still known");
+    assert!(
+        matches!(pending.status, LiveStatus::PendingDeletion { .. }),
+        "{pending:?}"
+    );
+    for (resource_type, live) in [(VAULT, &vault), (SECRET, &secret)] {
+        later
+            .apply(request(
+                resource_type,
+                ApplyAction::Recover,
+                Some(live.id.clone()),
+                live.attributes.clone(),
+                BTreeMap::new(),
+            ))
+            .await
+            .expect("recover")
+            .expect("recovered");
+    }
+    let back = read(later, SECRET, secret.clone()).await.expect("back");
+    assert_eq!(back.status, LiveStatus::Active);
+    assert_eq!(back.secret_versions, secret.secret_versions, "the same value came back");
+}

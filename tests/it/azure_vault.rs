@@ -1,7 +1,7 @@
 //! `azurerm_key_vault` and the provider block through the `keyform` binary
 //! against the test server: a vault's soft-delete retention and purge
-//! protection cannot be changed (apply refuses with the reason, nothing is
-//! replaced), a misspelled `features` block is an error rather than dropped,
+//! protection cannot be changed (the plan refuses with KF5005 and the reason,
+//! nothing is replaced), a misspelled `features` block is an error rather than dropped,
 //! a secret made outside keyform is imported, and the example validates.
 
 use crate::azure_support::{keyform, provider_block, sdk_body, server, test_secret_client, unique, vault_resource};
@@ -21,25 +21,29 @@ fn a_vault_keeps_its_retention_and_its_purge_protection() {
     let workspace = Workspace::initialized(&vault_configuration(&name, 7, true));
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
 
+    // Both are plan errors (KF5005): nothing is applied, nothing replaced.
     workspace.write("main.hcl", &vault_configuration(&name, 30, true));
-    let apply = keyform(&workspace, &["apply", "--auto-approve"]);
-    assert_exit(&apply, 1);
-    let said = format!("{}{}", stdout(&apply), stderr(&apply));
-    assert!(mentions(&said, "RetentionIsFixed"), "{said}");
+    let plan = keyform(&workspace, &["plan"]);
+    assert_exit(&plan, 1);
+    let said = format!("{}{}", stdout(&plan), stderr(&plan));
+    assert!(said.contains("KF5005") && mentions(&said, "RetentionIsFixed"), "{said}");
     assert!(
         mentions(&said, "soft_delete_retention_days is 7 and cannot change to 30"),
         "{said}"
     );
-    assert!(mentions(&said, "update in place"), "{said}");
     assert!(
         !mentions(&said, "forces replacement"),
         "a retention change never replaces the vault: {said}"
     );
-
-    workspace.write("main.hcl", &vault_configuration(&name, 7, false));
     let apply = keyform(&workspace, &["apply", "--auto-approve"]);
     assert_exit(&apply, 1);
-    let said = format!("{}{}", stdout(&apply), stderr(&apply));
+    assert!(stderr(&apply).contains("KF5005"), "{}", stderr(&apply));
+
+    workspace.write("main.hcl", &vault_configuration(&name, 7, false));
+    let plan = keyform(&workspace, &["plan"]);
+    assert_exit(&plan, 1);
+    let said = format!("{}{}", stdout(&plan), stderr(&plan));
+    assert!(said.contains("KF5005"), "{said}");
     assert!(
         mentions(&said, "purge protection, which cannot be turned off"),
         "{said}"
@@ -168,4 +172,85 @@ fn a_misspelled_block_inside_a_rotation_policy_is_an_error_not_dropped() {
         "{}",
         stderr(&validate)
     );
+}
+
+#[tokio::test]
+async fn the_azure_example_applies_against_the_test_server_and_destroy_keeps_its_protected_vault() {
+    let workspace = Workspace::copy_of("examples/azure");
+    let vault = unique("payments");
+    let server = server();
+    workspace.write(
+        "test-server.tfvars",
+        &format!(
+            r#"tenant_id       = "{tenant}"
+subscription_id = "{subscription}"
+client_id       = "{client}"
+vault_name      = "{vault}"
+cloud = {{
+  authority_host   = "{authority}"
+  resource_manager = "{manager}"
+  key_vault_suffix = "{suffix}"
+}}
+"#,
+            tenant = server.tenant_id(),
+            subscription = server.subscription_id(),
+            client = server.client_id(),
+            authority = server.authority_host(),
+            manager = server.resource_manager(),
+            suffix = server.key_vault_suffix(),
+        ),
+    );
+    assert_exit(&keyform(&workspace, &["init"]), 0);
+    let variables = ["--var-file", "test-server.tfvars"];
+    let with = |command: &[&'static str]| [command, &variables[..]].concat();
+    assert_exit(&keyform(&workspace, &with(&["apply", "--auto-approve"])), 0);
+    let plan = keyform(&workspace, &with(&["plan", "--detailed-exitcode"]));
+    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    let password = server.secret_value(&vault, "database-password").unwrap_or_default();
+    assert_eq!(password.chars().count(), 32, "the generated password was written");
+
+    let destroy_plan = keyform(&workspace, &with(&["plan", "--destroy"]));
+    assert!(
+        mentions(&stdout(&destroy_plan), "recoverable for 90 days"),
+        "{}",
+        stdout(&destroy_plan)
+    );
+    assert_exit(&keyform(&workspace, &with(&["destroy", "--auto-approve"])), 0);
+    // Purge protection: the vault stays soft-deleted, and applying again recovers it.
+    let provider =
+        crate::azure_support::configured_provider(serde_json::json!({ "purge_soft_delete_on_destroy": true })).await;
+    let mut attributes = crate::azure_support::vault_attributes(&vault, true);
+    attributes.insert("resource_group_name".into(), "payments-prod".into());
+    let kept = provider
+        .lookup_existing(keyform::provider::FindRequest {
+            resource_type: "azurerm_key_vault".into(),
+            token: String::new(),
+            attributes,
+        })
+        .await
+        .expect("lookup")
+        .expect("the vault is kept");
+    assert!(
+        matches!(kept.status, keyform::provider::LiveStatus::PendingDeletion { .. }),
+        "{kept:?}"
+    );
+    let plan = keyform(&workspace, &with(&["plan"]));
+    assert_exit(&plan, 0);
+    assert!(
+        mentions(
+            &stdout(&plan),
+            "found pending deletion: it will be restored, not recreated"
+        ),
+        "{}",
+        stdout(&plan)
+    );
+    assert_exit(&keyform(&workspace, &with(&["apply", "--auto-approve"])), 0);
+    let recovered = server.secret_value(&vault, "database-password").unwrap_or_default();
+    assert_eq!(
+        recovered.chars().count(),
+        32,
+        "the recovered secret holds a generated value"
+    );
+    let plan = keyform(&workspace, &with(&["plan", "--detailed-exitcode"]));
+    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
 }

@@ -8,7 +8,10 @@
 
 use crate::services::{vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use crate::vault_support::{attributes, check, configured_provider, root, unique};
+use crate::vault_support::{
+    assert_plan_empty, attributes, check, configured_provider, keyform_command, mount_engine, root,
+    token_provider_block, unique,
+};
 use keyform::provider::compliance::{Subject, run};
 use keyform::provider::{
     ApplyAction, ApplyRequest, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider, ProviderError,
@@ -107,13 +110,7 @@ impl Provider for JsonObjectSecrets {
 
 #[tokio::test]
 async fn vault_kv_secret_v2_passes_the_compliance_suite() {
-    let mount = unique("compliance-kv");
-    let (status, body) = root(
-        "POST",
-        &format!("sys/mounts/{mount}"),
-        Some(serde_json::json!({ "type": "kv-v2" })),
-    );
-    assert!(status < 300, "mount: {status} {body}");
+    let mount = mount_engine(serde_json::json!({ "type": "kv-v2" }), "compliance-kv");
     let provider = Arc::new(JsonObjectSecrets {
         inner: configured_provider(&vault_token()).await,
     });
@@ -167,13 +164,7 @@ async fn a_denied_request_names_the_capability_and_the_path() {
 
 #[tokio::test]
 async fn a_create_never_overwrites_what_keyform_did_not_make() {
-    let mount = unique("foreign-kv");
-    let (status, body) = root(
-        "POST",
-        &format!("sys/mounts/{mount}"),
-        Some(serde_json::json!({ "type": "kv-v2" })),
-    );
-    assert!(status < 300, "mount: {status} {body}");
+    let mount = mount_engine(serde_json::json!({ "type": "kv-v2" }), "foreign-kv");
     let (status, body) = root(
         "POST",
         &format!("{mount}/data/app"),
@@ -304,11 +295,7 @@ async fn a_create_token_survives_the_process_that_made_it() {
 
 fn configuration(mount: &str, policy_name: &str) -> String {
     format!(
-        r#"provider "vault" {{
-  address = "{address}"
-  token   = env("KF_VAULT_TEST_TOKEN")
-}}
-
+        r#"{provider}
 resource "vault_mount" "kv" {{
   path                      = "{mount}"
   type                      = "kv-v2"
@@ -338,16 +325,13 @@ resource "vault_kv_secret_v2" "db" {{
   }}
 }}
 "#,
-        address = vault_address()
+        provider = token_provider_block()
     )
 }
 
 /// Runs keyform with the test's Vault token and password in its environment.
 fn keyform(workspace: &Workspace, arguments: &[&str], password: &str) -> Output {
-    let output = workspace
-        .command(arguments)
-        .env_remove("VAULT_ADDR")
-        .env_remove("VAULT_TOKEN")
+    let output = keyform_command(workspace, arguments)
         .env("KF_VAULT_TEST_TOKEN", vault_token())
         .env("KF_VAULT_TEST_PASSWORD", password)
         .output()
@@ -415,13 +399,7 @@ async fn a_mount_a_policy_and_a_kv_secret_live_through_drift_and_destroy() {
 
     // No perpetual diff: not the policy, not kv-v2 against kv version 2, not the TTL written as "1h".
     let plan = keyform(&workspace, &["plan", "--detailed-exitcode"], &password);
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    assert_plan_empty(&plan, "a second plan is empty");
 
     // A policy edited behind keyform's back shows in the plan, and apply restores it.
     let (status, body) = root(
@@ -442,7 +420,7 @@ async fn a_mount_a_policy_and_a_kv_secret_live_through_drift_and_destroy() {
         "{restored}"
     );
     let plan = keyform(&workspace, &["plan", "--detailed-exitcode"], &password);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // A version written behind keyform's back is found from the metadata alone, and apply restores the value.
     let (status, body) = root(
@@ -470,7 +448,7 @@ async fn a_mount_a_policy_and_a_kv_secret_live_through_drift_and_destroy() {
     let (_, body) = root("GET", &format!("{mount}/data/app/db"), None);
     assert_eq!(body["data"]["data"]["password"], password.as_str());
     let plan = keyform(&workspace, &["plan", "--detailed-exitcode"], &password);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     assert_exit(&keyform(&workspace, &["destroy", "--auto-approve"], &password), 0);
     let (status, _) = root("GET", &format!("sys/mounts/{mount}"), None);

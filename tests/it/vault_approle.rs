@@ -9,63 +9,49 @@
 
 use crate::services::{vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
-use crate::vault_support::{attributes, check, configured_provider, root, unique, vault};
-use keyform::provider::compliance::{Subject, run};
+use crate::vault_support::{
+    assert_plan_empty, attributes, check_compliance, configured_provider, enable_auth, keyform_command, root,
+    token_provider_block, unique, vault,
+};
 use std::collections::BTreeMap;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-/// Enables an AppRole method at a unique path with the root token.
-fn approle_backend(label: &str) -> String {
-    let path = unique(label);
-    let (status, body) = root(
-        "POST",
-        &format!("sys/auth/{path}"),
-        Some(serde_json::json!({ "type": "approle" })),
-    );
-    assert!(status < 300, "enable approle: {status} {body}");
-    path
-}
-
 #[tokio::test]
 async fn vault_auth_backend_passes_the_compliance_suite() {
     let path = unique("compliance-auth");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_auth_backend".into(),
-        attributes: attributes(serde_json::json!({ "type": "approle", "path": path, "description": "compliance" })),
-        secrets: BTreeMap::new(),
-        update: Some(("description".into(), "changed".into())),
-        missing_id: unique("no-such-auth"),
-    };
-    check("vault_auth_backend", &run(&subject).await);
+    check_compliance(
+        "vault_auth_backend",
+        serde_json::json!({ "type": "approle", "path": path, "description": "compliance" }),
+        Some(("description".into(), "changed".into())),
+        unique("no-such-auth"),
+    )
+    .await;
     let (status, _) = root("GET", &format!("sys/auth/{path}"), None);
     assert!(status >= 400, "the auth method is disabled after the suite");
 }
 
 #[tokio::test]
 async fn vault_approle_auth_backend_role_passes_the_compliance_suite() {
-    let backend = approle_backend("compliance-role");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_approle_auth_backend_role".into(),
-        attributes: attributes(serde_json::json!({
+    let backend = enable_auth("approle", "compliance-role");
+    check_compliance(
+        "vault_approle_auth_backend_role",
+        serde_json::json!({
             "backend": backend,
             "role_name": "ci",
             "token_ttl": 3600,
             "token_policies": ["default", "app"],
-        })),
-        secrets: BTreeMap::new(),
-        update: Some(("token_ttl".into(), 7200.into())),
-        missing_id: format!("auth/{backend}/role/no-such-role"),
-    };
-    check("vault_approle_auth_backend_role", &run(&subject).await);
+        }),
+        Some(("token_ttl".into(), 7200.into())),
+        format!("auth/{backend}/role/no-such-role"),
+    )
+    .await;
     root("DELETE", &format!("sys/auth/{backend}"), None);
 }
 
 #[tokio::test]
 async fn a_role_written_by_someone_else_is_not_overwritten_and_the_whole_role_is_sent() {
-    let backend = approle_backend("foreign-role");
+    let backend = enable_auth("approle", "foreign-role");
     let (status, body) = root(
         "POST",
         &format!("auth/{backend}/role/ci"),
@@ -137,13 +123,6 @@ output "role_id" {{
     )
 }
 
-fn token_provider() -> String {
-    format!(
-        "provider \"vault\" {{\n  address = \"{}\"\n  token   = env(\"KF_VAULT_TEST_TOKEN\")\n}}",
-        vault_address()
-    )
-}
-
 fn approle_provider(backend: &str, role_id: &str) -> String {
     format!(
         "provider \"vault\" {{\n  address = \"{}\"\n\n  approle {{\n    role_id       = \"{role_id}\"\n    mount         = \"{backend}\"\n    secret_id_env = \"KF_VAULT_TEST_SECRET_ID\"\n  }}\n}}",
@@ -153,11 +132,8 @@ fn approle_provider(backend: &str, role_id: &str) -> String {
 
 /// Runs keyform with the root token, or with only an AppRole secret_id, in its environment.
 fn keyform(workspace: &Workspace, arguments: &[&str], secret_id: Option<&str>) -> Output {
-    let mut command = workspace.command(arguments);
-    command
-        .env_remove("VAULT_ADDR")
-        .env_remove("VAULT_TOKEN")
-        .env("KF_VAULT_TEST_DATA", "{\"value\":\"test-data\"}");
+    let mut command = keyform_command(workspace, arguments);
+    command.env("KF_VAULT_TEST_DATA", "{\"value\":\"test-data\"}");
     match secret_id {
         Some(secret_id) => command.env("KF_VAULT_TEST_SECRET_ID", secret_id),
         None => command.env("KF_VAULT_TEST_TOKEN", vault_token()),
@@ -206,18 +182,12 @@ async fn an_approle_logs_in_with_its_policies_and_ttl_and_the_provider_authentic
     let workspace = Workspace::new();
     workspace.write(
         "main.hcl",
-        &approle_configuration(&backend, &policy_name, &token_provider(), "1h"),
+        &approle_configuration(&backend, &policy_name, &token_provider_block(), "1h"),
     );
     assert_exit(&keyform(&workspace, &["init"], None), 0);
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"], None), 0);
     let plan = keyform(&workspace, &["plan", "--detailed-exitcode"], None);
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    assert_plan_empty(&plan, "a second plan is empty");
 
     let (status, body) = root("GET", &format!("sys/auth/{backend}/tune"), None);
     assert_eq!(status, 200, "{body}");
@@ -249,7 +219,7 @@ async fn an_approle_logs_in_with_its_policies_and_ttl_and_the_provider_authentic
     let (_, body) = root("GET", &format!("auth/{backend}/role/ci"), None);
     assert_eq!(body["data"]["token_ttl"], 3600, "{body}");
     let plan = keyform(&workspace, &["plan", "--detailed-exitcode"], None);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // Log in through Vault's API directly, not through keyform.
     let role_id = role_id_output(&workspace);
@@ -278,7 +248,7 @@ async fn an_approle_logs_in_with_its_policies_and_ttl_and_the_provider_authentic
     let (status, body) = root("GET", &format!("{mount}/metadata/app/s0"), None);
     assert_eq!(status, 200, "the secret written through the AppRole login: {body}");
     let plan = keyform(&workspace, &["plan", "--detailed-exitcode"], Some(&secret_id));
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
     for file in ["state.json", "state.journal"] {
         let text = std::fs::read_to_string(workspace.state_folder().join(file)).unwrap_or_default();
         assert!(!text.contains(&secret_id), "{file} holds the secret_id");
@@ -293,7 +263,7 @@ async fn an_approle_logs_in_with_its_policies_and_ttl_and_the_provider_authentic
         stderr(&refused)
     );
 
-    let mut configuration = approle_configuration(&backend, &policy_name, &token_provider(), "1h");
+    let mut configuration = approle_configuration(&backend, &policy_name, &token_provider_block(), "1h");
     configuration.push_str(&kv_resources(&mount, 1));
     workspace.write("main.hcl", &configuration);
     assert_exit(&keyform(&workspace, &["destroy", "--auto-approve"], None), 0);
@@ -311,7 +281,7 @@ async fn an_apply_that_outlasts_the_approle_token_logs_in_again() {
     let ttl = format!("{TTL_SECONDS}s");
     workspace.write(
         "main.hcl",
-        &approle_configuration(&backend, &policy_name, &token_provider(), &ttl),
+        &approle_configuration(&backend, &policy_name, &token_provider_block(), &ttl),
     );
     assert_exit(&keyform(&workspace, &["init"], None), 0);
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"], None), 0);

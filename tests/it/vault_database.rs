@@ -14,7 +14,10 @@
 
 use crate::services::{Postgres, postgres, psql, vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use crate::vault_support::{attributes, check, configured_provider, root, unique};
+use crate::vault_support::{
+    assert_plan_empty, attributes, check, check_compliance, configured_provider, keyform_command, mount_engine, root,
+    token_provider_block, unique,
+};
 use keyform::provider::compliance::{Subject, run};
 use keyform::provider::{ApplyAction, ApplyRequest, FindRequest};
 use keyform::secret::SensitiveString;
@@ -27,14 +30,7 @@ const CREATION: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password
 
 /// Enables a database secrets engine at a unique path with the root token.
 fn database_mount(label: &str) -> String {
-    let path = unique(label);
-    let (status, body) = root(
-        "POST",
-        &format!("sys/mounts/{path}"),
-        Some(serde_json::json!({ "type": "database" })),
-    );
-    assert!(status < 300, "enable the database engine: {status} {body}");
-    path
+    mount_engine(serde_json::json!({ "type": "database" }), label)
 }
 
 /// The connection URL of the test PostgreSQL, with Vault's templates for the login.
@@ -148,21 +144,19 @@ async fn vault_database_secret_backend_static_role_passes_the_compliance_suite()
     let mount = database_mount("compliance-db-static");
     admin_connection(&mount, "pg");
     let (user, _) = connection_user("kf_static");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_database_secret_backend_static_role".into(),
-        attributes: attributes(serde_json::json!({
+    check_compliance(
+        "vault_database_secret_backend_static_role",
+        serde_json::json!({
             "backend": mount,
             "name": "reporting",
             "db_name": "pg",
             "username": user,
             "rotation_period": 86400,
-        })),
-        secrets: BTreeMap::new(),
-        update: Some(("rotation_period".into(), 172_800.into())),
-        missing_id: format!("{mount}/static-roles/no-such-role"),
-    };
-    check("vault_database_secret_backend_static_role", &run(&subject).await);
+        }),
+        Some(("rotation_period".into(), 172_800.into())),
+        format!("{mount}/static-roles/no-such-role"),
+    )
+    .await;
     root("DELETE", &format!("sys/mounts/{mount}"), None);
     as_admin(&format!("DROP ROLE IF EXISTS \"{user}\""));
 }
@@ -292,11 +286,7 @@ async fn a_connection_someone_else_wrote_is_not_overwritten_and_its_token_surviv
 /// The end-to-end configuration: a database mount, a connection whose password comes from the
 /// environment, and the `app` role whose users live one hour.
 fn configuration(mount: &str, user: &str) -> String {
-    r#"provider "vault" {
-  address = "ADDRESS"
-  token   = env("KF_VAULT_TEST_TOKEN")
-}
-
+    r#"PROVIDER
 resource "vault_mount" "db" {
   path = "MOUNT"
   type = "database"
@@ -323,7 +313,7 @@ resource "vault_database_secret_backend_role" "app" {
   max_ttl             = 86400
 }
 "#
-    .replace("ADDRESS", &vault_address())
+    .replace("PROVIDER", &token_provider_block())
     .replace("MOUNT", mount)
     .replace("URL", &connection_url())
     .replace("USER", user)
@@ -339,11 +329,7 @@ struct Runner<'a> {
 
 impl Runner<'_> {
     fn keyform(&mut self, arguments: &[&str], password: &str) -> Output {
-        let output = self
-            .workspace
-            .command(arguments)
-            .env_remove("VAULT_ADDR")
-            .env_remove("VAULT_TOKEN")
+        let output = keyform_command(self.workspace, arguments)
             .env("KF_VAULT_TEST_TOKEN", vault_token())
             .env("KF_DB_PASSWORD", password)
             .output()
@@ -434,7 +420,7 @@ async fn dynamic_postgres_credentials_work_end_to_end_and_drift_is_restored() {
 
     // No perpetual diff: not the TTL written as "1h", not the password Vault never returns.
     let plan = runner.keyform(&["plan", "--detailed-exitcode"], &password);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // Drift: the role's TTL and the connection's allowed roles changed outside keyform.
     let version = password_version(&mount);
@@ -482,7 +468,7 @@ async fn dynamic_postgres_credentials_work_end_to_end_and_drift_is_restored() {
         "an unchanged password is not sent again"
     );
     let plan = runner.keyform(&["plan", "--detailed-exitcode"], &password);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // The password changes at its source (and in PostgreSQL): the plan says so, apply sends it.
     let new_password = unique("pw");
@@ -505,7 +491,7 @@ async fn dynamic_postgres_credentials_work_end_to_end_and_drift_is_restored() {
     );
     assert!(status < 300, "revoke: {status} {body}");
     let plan = runner.keyform(&["plan", "--detailed-exitcode"], &new_password);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     assert_exit(&runner.keyform(&["destroy", "--auto-approve"], &new_password), 0);
     let (status, _) = root("GET", &format!("sys/mounts/{mount}"), None);
@@ -635,7 +621,7 @@ async fn the_example_applies_and_its_ci_approle_reads_database_credentials() {
     assert_exit(&run(&["init"]), 0);
     assert_exit(&run(&["apply", "--auto-approve"]), 0);
     let plan = run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // The CI system logs in with the AppRole, as the example says, and reads its credentials.
     let (status, body) = root("GET", &format!("auth/{approle}/role/ci/role-id"), None);
@@ -712,11 +698,7 @@ fn existing_connections_and_roles_are_imported_by_id_and_the_rest_is_listed_as_u
         assert!(status < 300, "{path}: {status} {answer}");
     }
     let server = postgres();
-    let configuration = r#"provider "vault" {
-  address = "ADDRESS"
-  token   = env("KF_VAULT_TEST_TOKEN")
-}
-
+    let configuration = r#"PROVIDER
 resource "vault_database_secret_backend_connection" "pg" {
   backend       = "MOUNT"
   name          = "pg"
@@ -745,7 +727,7 @@ resource "vault_database_secret_backend_static_role" "reporting" {
   rotation_period = "24h"
 }
 "#
-    .replace("ADDRESS", &vault_address())
+    .replace("PROVIDER", &token_provider_block())
     .replace("MOUNT", &mount)
     .replace("URL", &connection_url())
     .replace("ADMIN", &server.user)
@@ -789,7 +771,7 @@ resource "vault_database_secret_backend_static_role" "reporting" {
     );
     assert_exit(&run(&["apply", "--auto-approve"]), 0);
     let plan = run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // The role keyform does not manage is listed; the imported ones are not.
     let drift = run(&["drift", "--format", "json"]);

@@ -15,7 +15,7 @@
 use crate::canary::{Scanner, canary};
 use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use crate::vault_support::{keyform_with_token, root, token_provider_block, unique};
+use crate::vault_support::{apply_with_token, keyform_command, keyform_with_token, root, token_provider_block, unique};
 use std::process::Output;
 
 fn drift_configuration(policy_name: &str, backend: &str, mount: &str) -> String {
@@ -59,16 +59,7 @@ async fn changes_made_outside_keyform_show_in_the_plan_and_apply_restores_them()
     let mount = unique("drift-kv");
     let workspace = Workspace::new();
     workspace.write("main.hcl", &drift_configuration(&policy_name, &backend, &mount));
-    assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
-    assert_exit(&keyform_with_token(&workspace, &["apply", "--auto-approve"]), 0);
-    let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    apply_with_token(&workspace);
 
     // Outside keyform: the policy gains a capability, the role's TTL shrinks, the mount is tuned.
     let edited = format!("path \"{mount}/data/app/*\" {{\n  capabilities = [\"read\", \"delete\"]\n}}\n");
@@ -216,10 +207,7 @@ async fn no_kv_value_or_secret_id_leaks_through_the_vault_provider() {
     workspace.write("main.hcl", &canary_configuration(&backend, &mount, true));
     workspace.write("api-key.txt", &by_file);
     let run = |arguments: &[&str]| -> Output {
-        workspace
-            .command(arguments)
-            .env_remove("VAULT_ADDR")
-            .env_remove("VAULT_TOKEN")
+        keyform_command(&workspace, arguments)
             .env("KF_VAULT_TEST_TOKEN", vault_token())
             .env("RUST_LOG", "trace")
             .env("KF_CANARY_ENV", &by_env)

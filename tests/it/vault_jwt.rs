@@ -6,19 +6,21 @@
 //! token the test signs) and applies a policy. A token for another audience
 //! is refused with a diagnostic naming the login path, and no token appears
 //! in any file or stream. An apply that outlasts the Vault token the JWT
-//! login gave logs in again.
+//! login gave logs in again. A role Vault refuses is a diagnostic naming
+//! the resource, the path and Vault's reason.
 //!
-//! [`sign_es256`], [`enable_auth`], the policy snippets and [`outlasting`]
+//! [`sign_es256`], the policy snippets and [`outlasting`]
 //! are shared with the Kubernetes tests (service-account tokens are JWTs too).
 
 use crate::canary::Scanner;
 use crate::services::{vault_address, vault_token};
-use crate::support::{Workspace, assert_exit, code, stderr, stdout};
-use crate::vault_support::{attributes, check, configured_provider, root, unique};
+use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
+use crate::vault_support::{
+    assert_plan_empty, check_compliance, configured_provider, enable_auth, keyform_command, root, token_provider_block,
+    unique,
+};
 use base64::Engine;
-use keyform::provider::compliance::{Subject, run};
 use rcgen::SigningKey;
-use std::collections::BTreeMap;
 use std::process::Output;
 
 /// An ES256 JWT of `claims`, signed with `key` (a P-256 key).
@@ -60,18 +62,6 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// Enables an auth method of `method_type` at a unique path with the root token; the path.
-pub fn enable_auth(method_type: &str, label: &str) -> String {
-    let path = unique(label);
-    let (status, body) = root(
-        "POST",
-        &format!("sys/auth/{path}"),
-        Some(serde_json::json!({ "type": method_type })),
-    );
-    assert!(status < 300, "enable {method_type}: {status} {body}");
-    path
-}
-
 fn public_key() -> (rcgen::KeyPair, String) {
     let key = rcgen::KeyPair::generate().expect("a P-256 key");
     let pem = key.public_key_pem();
@@ -82,20 +72,18 @@ fn public_key() -> (rcgen::KeyPair, String) {
 async fn vault_jwt_auth_backend_passes_the_compliance_suite() {
     let path = unique("compliance-jwt");
     let (_, pem) = public_key();
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_jwt_auth_backend".into(),
-        attributes: attributes(serde_json::json!({
+    check_compliance(
+        "vault_jwt_auth_backend",
+        serde_json::json!({
             "path": path,
             "description": "compliance",
             "jwt_validation_pubkeys": [pem],
             "bound_issuer": "https://ci.example",
-        })),
-        secrets: BTreeMap::new(),
-        update: Some(("bound_issuer".into(), "https://other.example".into())),
-        missing_id: unique("no-such-jwt"),
-    };
-    check("vault_jwt_auth_backend", &run(&subject).await);
+        }),
+        Some(("bound_issuer".into(), "https://other.example".into())),
+        unique("no-such-jwt"),
+    )
+    .await;
     let (status, _) = root("GET", &format!("sys/auth/{path}"), None);
     assert!(status >= 400, "the auth method is disabled after the suite");
 }
@@ -103,10 +91,9 @@ async fn vault_jwt_auth_backend_passes_the_compliance_suite() {
 #[tokio::test]
 async fn vault_jwt_auth_backend_role_passes_the_compliance_suite() {
     let backend = enable_auth("jwt", "compliance-jwt-role");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_jwt_auth_backend_role".into(),
-        attributes: attributes(serde_json::json!({
+    check_compliance(
+        "vault_jwt_auth_backend_role",
+        serde_json::json!({
             "backend": backend,
             "role_name": "ci",
             "role_type": "jwt",
@@ -115,23 +102,18 @@ async fn vault_jwt_auth_backend_role_passes_the_compliance_suite() {
             "bound_claims": { "repository": "org/app" },
             "token_policies": ["default", "app"],
             "token_ttl": 3600,
-        })),
-        secrets: BTreeMap::new(),
-        update: Some(("token_ttl".into(), 7200.into())),
-        missing_id: format!("auth/{backend}/role/no-such-role"),
-    };
-    check("vault_jwt_auth_backend_role", &run(&subject).await);
+        }),
+        Some(("token_ttl".into(), 7200.into())),
+        format!("auth/{backend}/role/no-such-role"),
+    )
+    .await;
     root("DELETE", &format!("sys/auth/{backend}"), None);
 }
 
 /// The backend, a policy that lets its tokens manage policies named `{policy_name}*`, and the role.
 fn backend_configuration(backend: &str, policy_name: &str, token_ttl: &str) -> String {
     format!(
-        r#"provider "vault" {{
-  address = "{address}"
-  token   = env("KF_VAULT_TEST_TOKEN")
-}}
-
+        r#"{provider}
 resource "vault_jwt_auth_backend" "ci" {{
   path                   = "{backend}"
   description            = "keyform JWT test"
@@ -152,7 +134,7 @@ resource "vault_jwt_auth_backend_role" "ci" {{
   token_ttl       = "{token_ttl}"
 }}
 "#,
-        address = vault_address(),
+        provider = token_provider_block(),
         manager = managing_policy("ci", policy_name),
     )
 }
@@ -178,11 +160,8 @@ fn ci_configuration(backend: &str, policy_name: &str) -> String {
 
 /// Runs keyform with only the root token (`jwt` None) or only a JWT in its environment.
 fn keyform(workspace: &Workspace, arguments: &[&str], jwt: Option<&str>) -> Output {
-    let mut command = workspace.command(arguments);
-    command
-        .env_remove("VAULT_ADDR")
-        .env_remove("VAULT_TOKEN")
-        .env("RUST_LOG", "trace");
+    let mut command = keyform_command(workspace, arguments);
+    command.env("RUST_LOG", "trace");
     match jwt {
         Some(jwt) => command.env("TEST_JWT", jwt),
         None => command.env("KF_VAULT_TEST_TOKEN", vault_token()),
@@ -214,13 +193,7 @@ async fn a_provider_logs_in_with_a_signed_jwt_and_applies() {
     assert_exit(&keyform(&admin, &["init"], None), 0);
     assert_exit(&keyform(&admin, &["apply", "--auto-approve"], None), 0);
     let plan = keyform(&admin, &["plan", "--detailed-exitcode"], None);
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    assert_plan_empty(&plan, "a second plan is empty");
 
     let (status, body) = root("GET", &format!("auth/{backend}/config"), None);
     assert_eq!(status, 200, "{body}");
@@ -286,7 +259,7 @@ async fn a_provider_logs_in_with_a_signed_jwt_and_applies() {
     assert_eq!(status, 200, "the policy written through the JWT login: {body}");
     let plan = keyform(&ci, &["plan", "--detailed-exitcode"], Some(&jwt));
     leaks.extend(scanner.scan_output("plan", &plan));
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // A token for another audience is refused; the diagnostic names the login path.
     let refused = keyform(&ci, &["plan"], Some(&wrong_audience));
@@ -396,4 +369,47 @@ async fn an_apply_that_outlasts_the_jwt_login_token_logs_in_again() {
 
     assert_exit(&keyform(&ci, &["destroy", "--auto-approve"], Some(&jwt)), 0);
     assert_exit(&keyform(&admin, &["destroy", "--auto-approve"], None), 0);
+}
+
+#[tokio::test]
+async fn a_role_vault_refuses_is_a_diagnostic_naming_the_resource_the_path_and_the_reason() {
+    let backend = unique("refused-jwt");
+    let (_, pem) = public_key();
+    let workspace = Workspace::new();
+    workspace.write("ci.pub", &pem);
+    workspace.write(
+        "main.hcl",
+        &format!(
+            r#"{provider}
+resource "vault_jwt_auth_backend" "ci" {{
+  path                   = "{backend}"
+  jwt_validation_pubkeys = [file("ci.pub")]
+}}
+
+# No role_type: Vault's default is an OIDC role, which needs redirect URIs.
+resource "vault_jwt_auth_backend_role" "web" {{
+  backend         = vault_jwt_auth_backend.ci.path
+  role_name       = "web"
+  user_claim      = "sub"
+  bound_audiences = ["web"]
+}}
+"#,
+            provider = token_provider_block()
+        ),
+    );
+    assert_exit(&keyform(&workspace, &["init"], None), 0);
+    let applied = keyform(&workspace, &["apply", "--auto-approve"], None);
+    assert_exit(&applied, 1);
+    let message = stderr(&applied);
+    for phrase in [
+        "vault_jwt_auth_backend_role.web",
+        &format!("auth/{backend}/role/web"),
+        "allowed_redirect_uris",
+    ] {
+        assert!(mentions(&message, phrase), "{phrase}: {message}");
+    }
+    // The backend it depends on was made and stays recorded; destroy removes it.
+    assert_exit(&keyform(&workspace, &["destroy", "--auto-approve"], None), 0);
+    let (status, _) = root("GET", &format!("sys/auth/{backend}"), None);
+    assert!(status >= 400, "the auth method is gone");
 }

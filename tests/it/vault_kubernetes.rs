@@ -17,9 +17,10 @@
 use crate::canary::{Scanner, canary};
 use crate::services::{vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
-use crate::vault_jwt::{assert_outlasted, enable_auth, made_policy, managing_policy, now, outlasting, sign_es256};
-use crate::vault_support::{attributes, check, configured_provider, root, unique, vault};
-use keyform::provider::compliance::{Subject, run};
+use crate::vault_jwt::{assert_outlasted, made_policy, managing_policy, now, outlasting, sign_es256};
+use crate::vault_support::{
+    assert_plan_empty, check_compliance, enable_auth, keyform_command, root, token_provider_block, unique, vault,
+};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -200,20 +201,18 @@ fn ca_certificate() -> String {
 #[tokio::test]
 async fn vault_kubernetes_auth_backend_config_passes_the_compliance_suite() {
     let backend = enable_auth("kubernetes", "compliance-k8s-config");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_kubernetes_auth_backend_config".into(),
-        attributes: attributes(serde_json::json!({
+    check_compliance(
+        "vault_kubernetes_auth_backend_config",
+        serde_json::json!({
             "backend": backend,
             "kubernetes_host": "http://127.0.0.1:1",
             "kubernetes_ca_cert": ca_certificate(),
             "disable_local_ca_jwt": true,
-        })),
-        secrets: BTreeMap::new(),
-        update: None,
-        missing_id: format!("auth/{}/config", unique("no-such-k8s")),
-    };
-    check("vault_kubernetes_auth_backend_config", &run(&subject).await);
+        }),
+        None,
+        format!("auth/{}/config", unique("no-such-k8s")),
+    )
+    .await;
     // Vault cannot delete a configuration: the one left is inert.
     let (_, body) = root("GET", &format!("auth/{backend}/config"), None);
     assert_eq!(
@@ -227,10 +226,9 @@ async fn vault_kubernetes_auth_backend_config_passes_the_compliance_suite() {
 #[tokio::test]
 async fn vault_kubernetes_auth_backend_role_passes_the_compliance_suite() {
     let backend = enable_auth("kubernetes", "compliance-k8s-role");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_kubernetes_auth_backend_role".into(),
-        attributes: attributes(serde_json::json!({
+    check_compliance(
+        "vault_kubernetes_auth_backend_role",
+        serde_json::json!({
             "backend": backend,
             "role_name": "app",
             "bound_service_account_names": ["app"],
@@ -238,22 +236,17 @@ async fn vault_kubernetes_auth_backend_role_passes_the_compliance_suite() {
             "audience": "vault",
             "token_policies": ["default", "app"],
             "token_ttl": 3600,
-        })),
-        secrets: BTreeMap::new(),
-        update: Some(("token_ttl".into(), 7200.into())),
-        missing_id: format!("auth/{backend}/role/no-such-role"),
-    };
-    check("vault_kubernetes_auth_backend_role", &run(&subject).await);
+        }),
+        Some(("token_ttl".into(), 7200.into())),
+        format!("auth/{backend}/role/no-such-role"),
+    )
+    .await;
     root("DELETE", &format!("sys/auth/{backend}"), None);
 }
 
 fn admin_configuration(backend: &str, host: &str, namespace: &str, policy_name: &str, token_ttl: &str) -> String {
     format!(
-        r#"provider "vault" {{
-  address = "{address}"
-  token   = env("KF_VAULT_TEST_TOKEN")
-}}
-
+        r#"{provider}
 resource "vault_auth_backend" "k8s" {{
   type = "kubernetes"
   path = "{backend}"
@@ -278,7 +271,7 @@ resource "vault_kubernetes_auth_backend_role" "app" {{
   token_policies                   = [vault_policy.app.name, "default"]
 }}
 "#,
-        address = vault_address(),
+        provider = token_provider_block(),
         manager = managing_policy("app", policy_name),
     )
 }
@@ -304,11 +297,8 @@ fn pod_configuration(backend: &str, jwt_file: &std::path::Path, policy_name: &st
 
 /// Runs keyform with the root token and a reviewer token (admin), or with no token at all (the pod).
 fn keyform(workspace: &Workspace, arguments: &[&str], reviewer: Option<&str>) -> Output {
-    let mut command = workspace.command(arguments);
-    command
-        .env_remove("VAULT_ADDR")
-        .env_remove("VAULT_TOKEN")
-        .env("RUST_LOG", "trace");
+    let mut command = keyform_command(workspace, arguments);
+    command.env("RUST_LOG", "trace");
     if let Some(reviewer) = reviewer {
         command
             .env("KF_VAULT_TEST_TOKEN", vault_token())
@@ -349,13 +339,7 @@ async fn a_kubernetes_service_account_logs_in_and_the_provider_applies_with_it()
     assert_exit(&applied, 0);
     let plan = keyform(&admin, &["plan", "--detailed-exitcode"], Some(&first_reviewer));
     leaks.extend(scanner.scan_output("admin plan", &plan));
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    assert_plan_empty(&plan, "a second plan is empty");
     let (_, body) = root("GET", &format!("auth/{backend}/config"), None);
     assert_eq!(body["data"]["kubernetes_host"], reviewers.address.as_str(), "{body}");
     assert_eq!(body["data"]["token_reviewer_jwt_set"], true, "{body}");
@@ -472,11 +456,7 @@ async fn a_configuration_and_role_made_outside_keyform_are_imported_and_a_remove
     workspace.write(
         "main.hcl",
         &format!(
-            r#"provider "vault" {{
-  address = "{address}"
-  token   = env("KF_VAULT_TEST_TOKEN")
-}}
-
+            r#"{provider}
 resource "vault_kubernetes_auth_backend_config" "k8s" {{
   backend              = "{backend}"
   kubernetes_host      = "http://127.0.0.1:1"
@@ -493,7 +473,7 @@ resource "vault_kubernetes_auth_backend_role" "app" {{
   token_ttl                        = 3600
 }}
 "#,
-            address = vault_address()
+            provider = token_provider_block()
         ),
     );
     let scanner = Scanner::new(&[outside_reviewer.clone(), reviewer.clone()]);
@@ -531,7 +511,7 @@ resource "vault_kubernetes_auth_backend_role" "app" {{
     );
     assert_exit(&run(&["apply", "--auto-approve"]), 0);
     let plan = run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
 
     // The reviewer token removed outside keyform is drift, and apply writes it again.
     let (status, body) = root(

@@ -7,17 +7,15 @@
 use crate::canary::Scanner;
 use crate::services::vault_address;
 use crate::support::{Workspace, assert_exit, mentions, stderr, stdout};
-use crate::vault_support::{root, unique};
+use crate::vault_support::{enable_auth, keyform_command, root, unique};
 use std::process::Output;
 
 fn keyform(workspace: &Workspace, arguments: &[&str], environment: &[(&str, &str)]) -> Output {
-    let mut command = workspace.command(arguments);
-    command
-        .env_remove("VAULT_ADDR")
-        .env_remove("VAULT_TOKEN")
+    keyform_command(workspace, arguments)
         .env("RUST_LOG", "trace")
-        .envs(environment.iter().copied());
-    command.output().expect("run keyform")
+        .envs(environment.iter().copied())
+        .output()
+        .expect("run keyform")
 }
 
 fn provider(blocks: &str) -> String {
@@ -35,14 +33,8 @@ fn policy(name: &str) -> String {
 
 #[test]
 fn an_approle_secret_id_from_a_value_source_logs_in_and_never_leaks() {
-    let backend = unique("login-approle");
+    let backend = enable_auth("approle", "login-approle");
     let policy_name = unique("login-approle-policy");
-    let (status, body) = root(
-        "POST",
-        &format!("sys/auth/{backend}"),
-        Some(serde_json::json!({ "type": "approle" })),
-    );
-    assert!(status < 300, "{status} {body}");
     let rules = format!(
         "path \"sys/policies/acl/{policy_name}*\" {{ capabilities = [\"create\", \"read\", \"update\", \"delete\"] }}"
     );

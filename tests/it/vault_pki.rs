@@ -10,7 +10,8 @@
 use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 use crate::vault_support::{
-    attributes, check, configured_provider, keyform_with_token, output_text, root, token_provider_block, unique,
+    assert_plan_empty, attributes, check, check_compliance, configured_provider, keyform_with_token, mount_engine,
+    output_text, root, token_provider_block, unique,
 };
 use keyform::provider::compliance::{Subject, run};
 use keyform::provider::{ApplyAction, ApplyRequest, ImportRequest};
@@ -18,14 +19,10 @@ use std::collections::BTreeMap;
 
 /// Mounts a PKI engine at a unique path with the root token.
 fn pki_backend(label: &str) -> String {
-    let path = unique(label);
-    let (status, body) = root(
-        "POST",
-        &format!("sys/mounts/{path}"),
-        Some(serde_json::json!({ "type": "pki", "config": { "max_lease_ttl": "87600h" } })),
-    );
-    assert!(status < 300, "mount pki: {status} {body}");
-    path
+    mount_engine(
+        serde_json::json!({ "type": "pki", "config": { "max_lease_ttl": "87600h" } }),
+        label,
+    )
 }
 
 #[tokio::test]
@@ -60,18 +57,16 @@ async fn vault_pki_secret_backend_root_cert_passes_the_compliance_suite() {
 #[tokio::test]
 async fn vault_pki_secret_backend_role_passes_the_compliance_suite() {
     let backend = pki_backend("compliance-pki-role");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_pki_secret_backend_role".into(),
-        attributes: attributes(serde_json::json!({
+    check_compliance(
+        "vault_pki_secret_backend_role",
+        serde_json::json!({
             "backend": backend, "name": "web", "allowed_domains": ["example.com"],
             "allow_subdomains": true, "max_ttl": 259200, "ttl": 3600, "key_type": "ec"
-        })),
-        secrets: BTreeMap::new(),
-        update: Some(("ttl".into(), 7200.into())),
-        missing_id: format!("{backend}/roles/no-such-role"),
-    };
-    check("vault_pki_secret_backend_role", &run(&subject).await);
+        }),
+        Some(("ttl".into(), 7200.into())),
+        format!("{backend}/roles/no-such-role"),
+    )
+    .await;
     root("DELETE", &format!("sys/mounts/{backend}"), None);
 }
 
@@ -151,13 +146,7 @@ async fn a_root_and_a_role_issue_certificates_and_a_role_changed_outside_is_rest
     let applied = keyform_with_token(&workspace, &["apply", "--auto-approve"]);
     assert_exit(&applied, 0);
     let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    assert_plan_empty(&plan, "a second plan is empty");
 
     // Issue a certificate through Vault's API directly: it is signed by the root keyform made.
     let root_certificate = output_text(&workspace, "root_certificate");
@@ -280,7 +269,7 @@ async fn pki_objects_are_listed_and_imported() {
     let imported = provider
         .import(ImportRequest {
             resource_type: "vault_pki_secret_backend_role".into(),
-            id: role_id,
+            id: role_id.clone(),
         })
         .await
         .expect("import the role")
@@ -310,7 +299,21 @@ async fn pki_objects_are_listed_and_imported() {
         0,
     );
     let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_empty(&plan, "no change");
+    let mut text = std::fs::read_to_string(workspace.path().join("main.hcl")).expect("main.hcl");
+    text.push_str(&format!(
+        "\nresource \"vault_pki_secret_backend_role\" \"outside\" {{\n  backend          = \"{backend}\"\n  name             = \"outside\"\n  allowed_domains  = [\"made.outside\"]\n  allow_subdomains = true\n}}\n"
+    ));
+    workspace.write("main.hcl", &text);
+    assert_exit(
+        &keyform_with_token(
+            &workspace,
+            &["import", "vault_pki_secret_backend_role.outside", &role_id],
+        ),
+        0,
+    );
+    let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
+    assert_plan_empty(&plan, "no change");
 
     // Deleting a root keyform did not generate deletes the issuer, not the key someone else named.
     provider

@@ -13,7 +13,8 @@ use crate::canary::Scanner;
 use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 use crate::vault_support::{
-    attributes, check, configured_provider, keyform_with_token, output_text, root, token_provider_block, unique, vault,
+    attributes, check, configured_provider, enable_auth, keyform_with_token, output_text, root, token_provider_block,
+    unique, vault,
 };
 use keyform::provider::compliance::{Subject, run};
 use keyform::provider::{ApplyAction, ApplyRequest, ImportRequest, ReadRequest, ReadSecretRequest};
@@ -24,13 +25,7 @@ const TYPE: &str = "vault_approle_auth_backend_role_secret_id";
 
 /// Enables an AppRole method at a unique path with a role `ci`; returns the path and the role_id.
 fn approle_with_role(label: &str) -> (String, String) {
-    let path = unique(label);
-    let (status, body) = root(
-        "POST",
-        &format!("sys/auth/{path}"),
-        Some(serde_json::json!({ "type": "approle" })),
-    );
-    assert!(status < 300, "enable approle: {status} {body}");
+    let path = enable_auth("approle", label);
     let (status, body) = root(
         "POST",
         &format!("auth/{path}/role/ci"),

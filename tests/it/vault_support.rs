@@ -1,9 +1,11 @@
 //! What the Vault tests share: unique names, requests to Vault's HTTP API
-//! made outside keyform (with `curl`), the driver configured as the core does
-//! it, and the compliance check.
+//! made outside keyform (with `curl`), auth methods and secrets engines
+//! enabled at unique paths, the driver configured as the core does it, the
+//! compliance check, and keyform run against the test server (the provider
+//! block, the command, its outputs).
 
 use crate::services::{vault_address, vault_token};
-use keyform::provider::compliance::{Outcome, report};
+use keyform::provider::compliance::{Outcome, Subject, report, run};
 use keyform::provider::{ConfigureRequest, Provider};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
@@ -43,6 +45,26 @@ pub fn root(method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, 
     vault(method, path, body, Some(&vault_token()))
 }
 
+/// Enables an auth method of `method_type` at a unique path with the root token; the path.
+pub fn enable_auth(method_type: &str, label: &str) -> String {
+    let path = unique(label);
+    let (status, body) = root(
+        "POST",
+        &format!("sys/auth/{path}"),
+        Some(serde_json::json!({ "type": method_type })),
+    );
+    assert!(status < 300, "enable {method_type}: {status} {body}");
+    path
+}
+
+/// Mounts a secrets engine (`settings`: its `type` and any `config`) at a unique path with the root token; the path.
+pub fn mount_engine(settings: serde_json::Value, label: &str) -> String {
+    let path = unique(label);
+    let (status, body) = root("POST", &format!("sys/mounts/{path}"), Some(settings.clone()));
+    assert!(status < 300, "mount {settings}: {status} {body}");
+    path
+}
+
 /// A JSON object as provider attributes.
 pub fn attributes(json: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     json.as_object().cloned().unwrap_or_default()
@@ -70,6 +92,25 @@ pub fn check(resource_type: &str, results: &[(&'static str, Outcome)]) {
     assert!(results.len() >= 12, "every case ran:\n{text}");
 }
 
+/// Runs the compliance suite on `resource_type` through the driver configured with the root token,
+/// for an object of `attributes` (no secret values), `update` and `missing_id` as [`Subject`] takes them.
+pub async fn check_compliance(
+    resource_type: &str,
+    attributes: serde_json::Value,
+    update: Option<(String, serde_json::Value)>,
+    missing_id: String,
+) {
+    let subject = Subject {
+        provider: configured_provider(&vault_token()).await,
+        resource_type: resource_type.into(),
+        attributes: self::attributes(attributes),
+        secrets: BTreeMap::new(),
+        update,
+        missing_id,
+    };
+    check(resource_type, &run(&subject).await);
+}
+
 /// A `provider "vault"` block at the test server that takes the root token from `KF_VAULT_TEST_TOKEN`.
 pub fn token_provider_block() -> String {
     format!(
@@ -78,12 +119,16 @@ pub fn token_provider_block() -> String {
     )
 }
 
+/// keyform in `workspace` with no VAULT_ADDR or VAULT_TOKEN: the configuration says how to reach Vault.
+pub fn keyform_command(workspace: &crate::support::Workspace, arguments: &[&str]) -> Command {
+    let mut command = workspace.command(arguments);
+    command.env_remove("VAULT_ADDR").env_remove("VAULT_TOKEN");
+    command
+}
+
 /// Runs keyform in `workspace` with the root token in `KF_VAULT_TEST_TOKEN` (and no VAULT_ADDR or VAULT_TOKEN).
 pub fn keyform_with_token(workspace: &crate::support::Workspace, arguments: &[&str]) -> std::process::Output {
-    workspace
-        .command(arguments)
-        .env_remove("VAULT_ADDR")
-        .env_remove("VAULT_TOKEN")
+    keyform_command(workspace, arguments)
         .env("KF_VAULT_TEST_TOKEN", vault_token())
         .output()
         .expect("run keyform")
@@ -96,4 +141,23 @@ pub fn output_text(workspace: &crate::support::Workspace, name: &str) -> String 
     let value: serde_json::Value =
         serde_json::from_str(crate::support::stdout(&output).trim()).expect("the output as JSON");
     value.as_str().unwrap_or_default().to_string()
+}
+
+/// Asserts that `plan` (`keyform plan --detailed-exitcode`) proposed no change; `what` names it in the failure.
+pub fn assert_plan_empty(plan: &std::process::Output, what: &str) {
+    assert_eq!(
+        crate::support::code(plan),
+        0,
+        "{what}:\n{}{}",
+        crate::support::stdout(plan),
+        crate::support::stderr(plan)
+    );
+}
+
+/// `init` and `apply --auto-approve` with the root token, both succeeding, and a second plan that proposes nothing.
+pub fn apply_with_token(workspace: &crate::support::Workspace) {
+    crate::support::assert_exit(&keyform_with_token(workspace, &["init"]), 0);
+    crate::support::assert_exit(&keyform_with_token(workspace, &["apply", "--auto-approve"]), 0);
+    let plan = keyform_with_token(workspace, &["plan", "--detailed-exitcode"]);
+    assert_plan_empty(&plan, "a second plan is empty");
 }

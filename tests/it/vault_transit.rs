@@ -3,48 +3,40 @@
 //! decrypts through Vault's HTTP API directly (`curl`, not keyform); a
 //! setting changed behind keyform's back restored; a destroy refused while
 //! `deletion_allowed` is false, with help, and done once it is applied;
-//! import and listing.
+//! import and listing; a token without the capability told which one on
+//! which path.
 //!
 //! Tests run in parallel against one OpenBao server: each uses its own paths.
 
 use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 use crate::vault_support::{
-    attributes, check, configured_provider, keyform_with_token, root, token_provider_block, unique,
+    apply_with_token, assert_plan_empty, attributes, check_compliance, configured_provider, keyform_with_token,
+    mount_engine, root, token_provider_block, unique,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use keyform::provider::compliance::{Subject, run};
 use keyform::provider::{ApplyAction, ApplyRequest, FindRequest, ImportRequest};
 use std::collections::BTreeMap;
 
 /// Mounts a transit engine at a unique path with the root token.
 fn transit_backend(label: &str) -> String {
-    let path = unique(label);
-    let (status, body) = root(
-        "POST",
-        &format!("sys/mounts/{path}"),
-        Some(serde_json::json!({ "type": "transit" })),
-    );
-    assert!(status < 300, "mount transit: {status} {body}");
-    path
+    mount_engine(serde_json::json!({ "type": "transit" }), label)
 }
 
 #[tokio::test]
 async fn vault_transit_secret_backend_key_passes_the_compliance_suite() {
     let backend = transit_backend("compliance-transit");
-    let subject = Subject {
-        provider: configured_provider(&vault_token()).await,
-        resource_type: "vault_transit_secret_backend_key".into(),
-        attributes: attributes(serde_json::json!({
+    check_compliance(
+        "vault_transit_secret_backend_key",
+        serde_json::json!({
             "backend": backend, "name": "kek", "type": "aes256-gcm96",
             "deletion_allowed": true, "auto_rotate_period": 86400
-        })),
-        secrets: BTreeMap::new(),
-        update: Some(("auto_rotate_period".into(), 172800.into())),
-        missing_id: format!("{backend}/keys/no-such-key"),
-    };
-    check("vault_transit_secret_backend_key", &run(&subject).await);
+        }),
+        Some(("auto_rotate_period".into(), 172800.into())),
+        format!("{backend}/keys/no-such-key"),
+    )
+    .await;
     root("DELETE", &format!("sys/mounts/{backend}"), None);
 }
 
@@ -111,6 +103,23 @@ async fn a_key_someone_else_made_is_not_adopted_and_one_without_deletion_allowed
     assert_eq!(imported.attributes["type"], "rsa-2048");
     assert_eq!(imported.attributes["deletion_allowed"], false);
     assert_eq!(imported.attributes["latest_version"], 1);
+
+    // Through the binary: the imported key matches a configuration of its settings.
+    let workspace = Workspace::new();
+    workspace.write(
+        "main.hcl",
+        &format!(
+            "{}\nresource \"vault_transit_secret_backend_key\" \"kek\" {{\n  backend = \"{backend}\"\n  name    = \"kek\"\n  type    = \"rsa-2048\"\n}}\n",
+            token_provider_block()
+        ),
+    );
+    assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
+    assert_exit(
+        &keyform_with_token(&workspace, &["import", "vault_transit_secret_backend_key.kek", &id]),
+        0,
+    );
+    let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
+    assert_plan_empty(&plan, "no change");
     root("DELETE", &format!("sys/mounts/{backend}"), None);
 }
 
@@ -138,16 +147,7 @@ async fn a_key_encrypts_drift_is_restored_and_a_destroy_needs_deletion_allowed()
     let backend = transit_backend("e2e-transit");
     let workspace = Workspace::new();
     workspace.write("main.hcl", &configuration(&backend, false));
-    assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
-    assert_exit(&keyform_with_token(&workspace, &["apply", "--auto-approve"]), 0);
-    let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    apply_with_token(&workspace);
 
     // Encrypt and decrypt through Vault's API directly.
     let plaintext = STANDARD.encode("a data key");
@@ -217,4 +217,53 @@ async fn a_key_encrypts_drift_is_restored_and_a_destroy_needs_deletion_allowed()
     let (status, _) = root("GET", &format!("{backend}/keys/kek"), None);
     assert_eq!(status, 404, "the key is gone");
     root("DELETE", &format!("sys/mounts/{backend}"), None);
+}
+
+#[tokio::test]
+async fn a_token_without_the_capability_is_told_which_capability_on_which_path() {
+    let backend = transit_backend("denied-transit");
+    let policy = unique("transit-read-only");
+    let (status, body) = root(
+        "PUT",
+        &format!("sys/policies/acl/{policy}"),
+        Some(
+            serde_json::json!({ "policy": format!("path \"{backend}/keys/*\" {{\n  capabilities = [\"read\"]\n}}\n") }),
+        ),
+    );
+    assert!(status < 300, "{status} {body}");
+    let (status, body) = root(
+        "POST",
+        "auth/token/create",
+        Some(serde_json::json!({ "policies": [policy], "ttl": "10m", "no_default_policy": true })),
+    );
+    assert!(status < 300, "{status} {body}");
+    let token = body["auth"]["client_token"].as_str().expect("a token").to_string();
+    let provider = configured_provider(&token).await;
+    let error = provider
+        .apply(ApplyRequest {
+            resource_type: "vault_transit_secret_backend_key".into(),
+            action: ApplyAction::Create { token: "t".into() },
+            id: None,
+            attributes: attributes(serde_json::json!({ "backend": backend, "name": "kek" })),
+            secrets: BTreeMap::new(),
+            changed: Vec::new(),
+        })
+        .await
+        .expect_err("the token may only read");
+    assert_eq!(error.code, "PermissionDenied", "{error:?}");
+    let path = format!("{backend}/keys/kek");
+    assert!(
+        error.message.contains(&format!("POST {path} failed with status 403")),
+        "{}",
+        error.message
+    );
+    let help = error.help.unwrap_or_default();
+    assert!(help.contains("create or update"), "{help}");
+    assert!(help.contains(&format!("`{path}`")), "{help}");
+    assert!(
+        !error.message.contains(&token) && !help.contains(&token),
+        "the token is never shown"
+    );
+    root("DELETE", &format!("sys/mounts/{backend}"), None);
+    root("DELETE", &format!("sys/policies/acl/{policy}"), None);
 }

@@ -12,7 +12,7 @@ use azure_core::credentials::TokenCredential;
 use azure_core::http::ClientOptions;
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// A configured provider block.
@@ -23,6 +23,8 @@ pub struct Connection {
     options: ClientOptions,
     keys: Mutex<HashMap<String, Arc<KeyClient>>>,
     secrets: Mutex<HashMap<String, Arc<SecretClient>>>,
+    /// Vaults seen active in this run (a vault found missing is asked again).
+    active_vaults: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -55,6 +57,7 @@ impl Connection {
             options,
             keys: Mutex::new(HashMap::new()),
             secrets: Mutex::new(HashMap::new()),
+            active_vaults: Mutex::new(HashSet::new()),
         })
     }
 
@@ -81,6 +84,27 @@ impl Connection {
             })
             .and_then(|vault| vault.get("id").and_then(serde_json::Value::as_str))
             .map(str::to_string))
+    }
+
+    /// Whether the vault an ARM id names exists and is not soft-deleted (its data plane answers only then).
+    pub async fn vault_is_active(&self, key_vault_id: &str) -> Result<bool, ProviderError> {
+        let known = |vaults: &Mutex<HashSet<String>>| {
+            vaults
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(key_vault_id)
+        };
+        if known(&self.active_vaults) {
+            return Ok(true);
+        }
+        let active = self.arm.get(key_vault_id).await?.is_some();
+        if active {
+            self.active_vaults
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(key_vault_id.to_string());
+        }
+        Ok(active)
     }
 
     /// The ARM id of a vault in a resource group of this subscription.

@@ -45,8 +45,8 @@ pub use data_plane::TOKEN_TAG;
 pub use schema::{KEY, KEY_VAULT, SECRET};
 
 use crate::provider::{
-    ApplyRequest, AttributeSchema, BlockSchema, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider,
-    ProviderError, ReadRequest, ReadSecretRequest, ResourceSchema,
+    ApplyRequest, AttributeSchema, BlockSchema, CheckChangeRequest, ConfigureRequest, FindRequest, ImportRequest,
+    LiveObject, Provider, ProviderError, ReadRequest, ReadSecretRequest, ResourceSchema,
 };
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
@@ -105,6 +105,13 @@ impl Provider for AzureProvider {
         let connection = Connection::new(settings)?;
         // A second configure of the same driver keeps the first connection.
         let _ = self.connection.set(connection);
+        Ok(())
+    }
+
+    fn check_change(&self, request: &CheckChangeRequest) -> Result<(), ProviderError> {
+        if request.resource_type == schema::KEY_VAULT {
+            return vault::check_change(&request.id, &request.current, &request.desired);
+        }
         Ok(())
     }
 

@@ -233,6 +233,18 @@ pub async fn read(
     prior: &Attributes,
 ) -> Result<Option<LiveObject>, ProviderError> {
     let object = parse_object_id(id, kind.collection())?;
+    // In a vault deleted outside keyform (soft-deleted, its data plane silent) the object comes back with the
+    // vault: it is pending deletion too, and recovered after the vault.
+    if let Some(vault_id) = text_attribute(prior, "key_vault_id")
+        && !connection.vault_is_active(&vault_id).await?
+    {
+        let vault_name = super::ids::parse_vault_id(&vault_id)?.name;
+        let vault_kept = super::vault::find_deleted(connection, &vault_name, None)
+            .await?
+            .is_some();
+        let recovers = vault_kept && kind.recovers(&connection.settings.features);
+        return Ok(recovers.then(|| deleted_object(kind, &object, &serde_json::Value::Null, prior)));
+    }
     if let Some(found) = kind.get(connection, &object).await? {
         return kind.live_object(connection, &object, &found, prior).await.map(Some);
     }
@@ -289,6 +301,12 @@ pub async fn lookup_existing(
     let Some(object) = configured_object(connection, kind, attributes)? else {
         return Ok(None);
     };
+    // A vault that does not exist (yet, or any more: soft-deleted) holds nothing to collide with, and its
+    // data plane does not answer.
+    let vault_id = text_attribute(attributes, "key_vault_id").unwrap_or_default();
+    if !connection.vault_is_active(&vault_id).await? {
+        return Ok(None);
+    }
     if let Some(found) = kind.get(connection, &object).await? {
         return kind
             .live_object(connection, &object, &found, attributes)

@@ -144,7 +144,7 @@ fn deleted_object(deleted: &serde_json::Value, prior: &Attributes, id: &str) -> 
 }
 
 /// The soft-deleted vault of `name`: at `location` when known, else found among the subscription's deleted vaults.
-async fn find_deleted(
+pub async fn find_deleted(
     connection: &Connection,
     name: &str,
     location: Option<&str>,
@@ -415,23 +415,46 @@ async fn update(connection: &Connection, id: &str, attributes: &Attributes) -> R
         .await?
         .ok_or_else(|| ProviderError::new("VaultNotFound", format!("vault `{id}` does not exist")))?;
     let live_properties = properties(&live);
-    if let Some(wanted) = attributes
+    check_fixed_settings(
+        id,
+        retention_of(live_properties),
+        purge_protected(live_properties),
+        attributes,
+    )?;
+    let mut body = desired_body(attributes, None, false)?;
+    // Keep the create token and any tag a user cannot see only when tags are not managed.
+    if attributes.get("tags").is_none()
+        && let Some(tags) = live.get("tags")
+    {
+        body["tags"] = tags.clone();
+    }
+    connection.arm.send(Method::PATCH, id, Some(&body)).await?;
+    read_active(connection, id).await
+}
+
+/// Refuses the changes Azure never makes: a new soft-delete retention (set at creation only) and turning purge
+/// protection off. Checked at plan time ([`check_change`]) and again before the update.
+fn check_fixed_settings(
+    id: &str,
+    current_retention: u64,
+    currently_protected: bool,
+    desired: &Attributes,
+) -> Result<(), ProviderError> {
+    if let Some(wanted) = desired
         .get("soft_delete_retention_days")
         .and_then(serde_json::Value::as_u64)
+        && wanted != current_retention
     {
-        let current = retention_of(live_properties);
-        if wanted != current {
-            return Err(ProviderError::new(
-                "RetentionIsFixed",
-                format!("soft_delete_retention_days is {current} and cannot change to {wanted}: Azure sets a vault's soft-delete retention when the vault is created"),
-            )
-            .with_help(format!(
-                "put soft_delete_retention_days back to {current}; to change it, create a new vault (destroying this one soft-deletes it, with its keys and secrets, for {current} days)"
-            )));
-        }
+        return Err(ProviderError::new(
+            "RetentionIsFixed",
+            format!("soft_delete_retention_days is {current_retention} and cannot change to {wanted}: Azure sets a vault's soft-delete retention when the vault is created"),
+        )
+        .with_help(format!(
+            "put soft_delete_retention_days back to {current_retention}; to change it, create a new vault (destroying this one soft-deletes it, with its keys and secrets, for {current_retention} days)"
+        )));
     }
-    if purge_protected(live_properties)
-        && attributes
+    if currently_protected
+        && desired
             .get("purge_protection_enabled")
             .and_then(serde_json::Value::as_bool)
             == Some(false)
@@ -444,15 +467,20 @@ async fn update(connection: &Connection, id: &str, attributes: &Attributes) -> R
             "set purge_protection_enabled = true (or remove it): once on, Azure never turns purge protection off",
         ));
     }
-    let mut body = desired_body(attributes, None, false)?;
-    // Keep the create token and any tag a user cannot see only when tags are not managed.
-    if attributes.get("tags").is_none()
-        && let Some(tags) = live.get("tags")
-    {
-        body["tags"] = tags.clone();
-    }
-    connection.arm.send(Method::PATCH, id, Some(&body)).await?;
-    read_active(connection, id).await
+    Ok(())
+}
+
+/// The plan-time check of a change to a vault, from what the refresh read (`current`, keyform's attributes).
+pub fn check_change(id: &str, current: &Attributes, desired: &Attributes) -> Result<(), ProviderError> {
+    let retention = current
+        .get("soft_delete_retention_days")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(DEFAULT_RETENTION_DAYS);
+    let protected = current
+        .get("purge_protection_enabled")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    check_fixed_settings(id, retention, protected, desired)
 }
 
 /// Soft-deletes the vault; purges it when the feature flag (or `purge`) asks and purge protection is off.

@@ -15,6 +15,7 @@
 //! leaves the JWT/OIDC methods to that type, so each method is listed once.
 
 use super::client::{Method, VaultClient, api_error, clean_path};
+use super::engine_path::address_of_request;
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, BlockSchema, LiveObject, LiveStatus,
     ProviderError, ResourceSchema,
@@ -265,6 +266,14 @@ pub async fn tune(client: &VaultClient, path: &str, attributes: &Attributes) -> 
     Ok(())
 }
 
+/// The error of a method that an enable or a tune did not leave behind.
+pub fn missing_after_change(path: &str) -> ProviderError {
+    ProviderError::new(
+        "NotFound",
+        format!("no auth method is enabled at `{path}` after the change"),
+    )
+}
+
 /// Disables the method at `path`; a method already gone is no error.
 pub async fn disable(client: &VaultClient, path: &str) -> Result<(), ProviderError> {
     let api_path = format!("sys/auth/{path}");
@@ -287,10 +296,7 @@ pub async fn paths_of_type(client: &VaultClient, types: &[&str]) -> Result<Vec<S
 
 /// Carries out one apply request for a `vault_auth_backend`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let path = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => path_of(&request.attributes)?,
-        (_, Some(id)) => clean_path("auth path", id)?,
-    };
+    let path = address_of_request(request, path_of, |id| clean_path("auth path", id))?;
     match &request.action {
         ApplyAction::Delete { .. } => {
             disable(client, &path).await?;
@@ -301,12 +307,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
     }
     read(client, &path, &request.attributes)
         .await?
-        .ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("no auth method is enabled at `{path}` after the change"),
-            )
-        })
+        .ok_or_else(|| missing_after_change(&path))
         .map(Some)
 }
 

@@ -1,24 +1,14 @@
 //! What the roles of Vault auth methods share: the address
 //! `auth/BACKEND/role/NAME` (the id, as in Terraform), listing the roles of
-//! every method of a type, and, for the JWT and Kubernetes roles, one
-//! implementation of read, find, create, update and delete driven by a
-//! [`RoleType`] (the fields the role has and their defaults).
-//!
-//! Every write sends the whole role: a setting the configuration leaves out
-//! is sent with Vault's default, never left as it was, so removing a line
-//! resets the setting. Lists compare as sets. A role has nowhere to carry a
-//! create token, so a create adopts a role already at the name only when its
-//! settings are exactly the ones the create would write (a create repeated
-//! after a crash); any other role there fails the create instead of being
-//! overwritten.
+//! every method of a type, and, for the AppRole, JWT and Kubernetes roles, a
+//! [`RoleType`]: the method type and the role's [`WholeRole`] (its fields
+//! and their defaults; read, find, create, update and delete, every write
+//! sending the whole role).
 
-use super::client::{Method, VaultClient, api_error, clean_path};
-use crate::provider::{
-    ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
-};
-use std::collections::BTreeMap;
-
-type Map = serde_json::Map<String, serde_json::Value>;
+use super::client::{VaultClient, clean_name, clean_path};
+use super::engine_path::address_of_request;
+use super::role_fields::{RoleAddress, WholeRole};
+use crate::provider::{ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, ProviderError};
 
 /// A role's address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,13 +26,7 @@ impl Address {
                 .and_then(serde_json::Value::as_str)
                 .filter(|value| !value.trim().is_empty())
         };
-        let name = clean_path("role_name", field("role_name").unwrap_or(""))?;
-        if name.contains('/') {
-            return Err(ProviderError::new(
-                "InvalidParameter",
-                format!("role_name `{name}` must not contain `/`"),
-            ));
-        }
+        let name = clean_name("role_name", field("role_name").unwrap_or(""))?;
         Ok(Address {
             backend: clean_path("backend", field("backend").unwrap_or(default_backend))?,
             name,
@@ -70,6 +54,20 @@ impl Address {
     }
 }
 
+impl RoleAddress for Address {
+    fn backend(&self) -> &str {
+        &self.backend
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn id(&self) -> String {
+        Address::id(self)
+    }
+}
+
 /// Ids of every role of every method of type `method_type`.
 pub async fn list(client: &VaultClient, method_type: &str) -> Result<Vec<String>, ProviderError> {
     let mut ids = Vec::new();
@@ -92,6 +90,13 @@ pub fn backend_attribute(description: &'static str) -> AttributeSchema {
     AttributeSchema::new("backend", AttributeType::String, description).force_new()
 }
 
+/// The `role_name` argument of an auth role.
+pub fn role_name_attribute() -> AttributeSchema {
+    AttributeSchema::new("role_name", AttributeType::String, "the role's name")
+        .required()
+        .force_new()
+}
+
 /// The arguments every auth role has: the policies and TTL of the tokens a login gets, and the id.
 pub fn token_attributes() -> Vec<AttributeSchema> {
     vec![
@@ -110,19 +115,6 @@ pub fn token_attributes() -> Vec<AttributeSchema> {
     ]
 }
 
-/// One setting of a role and how it is sent and compared.
-#[derive(Debug, Clone, Copy)]
-pub enum Field {
-    /// Seconds; sent as `Ns`, default 0.
-    Duration(&'static str),
-    /// A list of strings compared as a set; default empty.
-    Set(&'static str),
-    /// A string with its default.
-    Text(&'static str, &'static str),
-    /// A map of strings; default empty.
-    Map(&'static str),
-}
-
 /// A kind of role: the auth method type it belongs to and its fields.
 #[derive(Debug)]
 pub struct RoleType {
@@ -130,103 +122,19 @@ pub struct RoleType {
     pub method_type: &'static str,
     /// Other method types whose roles live at the same paths (`oidc` for `jwt`).
     pub also: &'static [&'static str],
-    /// How messages name it: "JWT role".
-    pub label: &'static str,
     pub default_backend: &'static str,
-    pub fields: &'static [Field],
-}
-
-/// The strings of a JSON list (none when it is not a list).
-pub fn strings(value: Option<&serde_json::Value>) -> Vec<String> {
-    value
-        .and_then(serde_json::Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(serde_json::Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    /// The role's fields; its label names it in messages ("JWT role"), its name is `role_name`.
+    pub role: WholeRole,
 }
 
 impl RoleType {
-    /// The role's settings, every field present with its default, lists sorted.
-    pub fn settings_of(&self, source: &Map) -> Map {
-        let mut settings = Map::new();
-        for field in self.fields {
-            match *field {
-                Field::Duration(name) => {
-                    let seconds = source.get(name).and_then(serde_json::Value::as_u64).unwrap_or(0);
-                    settings.insert(name.into(), seconds.into());
-                }
-                Field::Set(name) => {
-                    let mut items = strings(source.get(name));
-                    items.sort();
-                    items.dedup();
-                    settings.insert(name.into(), items.into());
-                }
-                Field::Text(name, default) => {
-                    let text = source
-                        .get(name)
-                        .and_then(serde_json::Value::as_str)
-                        .filter(|text| !text.is_empty())
-                        .unwrap_or(default);
-                    settings.insert(name.into(), text.into());
-                }
-                Field::Map(name) => {
-                    let entries: Map = source
-                        .get(name)
-                        .and_then(serde_json::Value::as_object)
-                        .map(|entries| {
-                            entries
-                                .iter()
-                                .map(|(key, value)| {
-                                    let text = match value {
-                                        serde_json::Value::String(text) => text.clone(),
-                                        other => other.to_string(),
-                                    };
-                                    (key.clone(), text.into())
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    settings.insert(name.into(), serde_json::Value::Object(entries));
-                }
-            }
-        }
-        settings
-    }
-
-    /// The role's settings as Vault stores them, or None when there is no role.
-    async fn fetch(&self, client: &VaultClient, address: &Address) -> Result<Option<Map>, ProviderError> {
-        Ok(client
-            .read_data(&address.id())
-            .await?
-            .map(|data| self.settings_of(&data.as_object().cloned().unwrap_or_default())))
-    }
-
-    fn live(address: &Address, settings: Map) -> LiveObject {
-        let mut attributes = settings;
-        attributes.insert("backend".into(), address.backend.clone().into());
-        attributes.insert("role_name".into(), address.name.clone().into());
-        attributes.insert("id".into(), address.id().into());
-        LiveObject {
-            id: address.id(),
-            attributes,
-            secret_versions: BTreeMap::new(),
-            status: LiveStatus::Active,
-            last_rotated: None,
-        }
+    fn address(&self, attributes: &Attributes) -> Result<Address, ProviderError> {
+        Address::from_attributes(attributes, self.default_backend)
     }
 
     /// Reads the role with id `auth/BACKEND/role/NAME`.
     pub async fn read(&self, client: &VaultClient, id: &str) -> Result<Option<LiveObject>, ProviderError> {
-        let address = Address::from_id(id)?;
-        Ok(self
-            .fetch(client, &address)
-            .await?
-            .map(|settings| Self::live(&address, settings)))
+        self.role.read_at(client, &Address::from_id(id)?).await
     }
 
     /// The role a create of these attributes made: one at the name with exactly its settings.
@@ -235,11 +143,7 @@ impl RoleType {
         client: &VaultClient,
         attributes: &Attributes,
     ) -> Result<Option<LiveObject>, ProviderError> {
-        let address = Address::from_attributes(attributes, self.default_backend)?;
-        Ok(match self.fetch(client, &address).await? {
-            Some(settings) if settings == self.settings_of(attributes) => Some(Self::live(&address, settings)),
-            _ => None,
-        })
+        self.role.find_at(client, &self.address(attributes)?, attributes).await
     }
 
     /// The role a create of these attributes would collide with. Nothing when no method of the
@@ -249,14 +153,11 @@ impl RoleType {
         client: &VaultClient,
         attributes: &Attributes,
     ) -> Result<Option<LiveObject>, ProviderError> {
-        let address = Address::from_attributes(attributes, self.default_backend)?;
+        let address = self.address(attributes)?;
         if !self.backends(client).await?.contains(&address.backend) {
             return Ok(None);
         }
-        Ok(self
-            .fetch(client, &address)
-            .await?
-            .map(|settings| Self::live(&address, settings)))
+        self.role.read_at(client, &address).await
     }
 
     async fn backends(&self, client: &VaultClient) -> Result<Vec<String>, ProviderError> {
@@ -274,94 +175,32 @@ impl RoleType {
         Ok(ids)
     }
 
-    /// Writes the whole role.
-    async fn write(
-        &self,
-        client: &VaultClient,
-        address: &Address,
-        attributes: &Attributes,
-    ) -> Result<(), ProviderError> {
-        let mut body = self.settings_of(attributes);
-        for field in self.fields {
-            if let Field::Duration(name) = *field {
-                let seconds = body.get(name).and_then(serde_json::Value::as_u64).unwrap_or(0);
-                body.insert(name.into(), format!("{seconds}s").into());
-            }
-        }
-        client
-            .call(Method::Post, &address.id(), Some(serde_json::Value::Object(body)))
-            .await?;
-        Ok(())
-    }
-
     /// Carries out one apply request for a role of this type.
     pub async fn apply(
         &self,
         client: &VaultClient,
         request: &ApplyRequest,
     ) -> Result<Option<LiveObject>, ProviderError> {
-        let address = match (&request.action, &request.id) {
-            (ApplyAction::Create { .. }, _) | (_, None) => {
-                Address::from_attributes(&request.attributes, self.default_backend)?
-            }
-            (_, Some(id)) => Address::from_id(id)?,
-        };
-        match &request.action {
-            ApplyAction::Delete { .. } => {
-                let path = address.id();
-                let answer = client.send(Method::Delete, &path, None).await?;
-                if !(200..300).contains(&answer.status) && answer.status != 404 {
-                    return Err(api_error(Method::Delete, &path, &answer));
-                }
-                return Ok(None);
-            }
-            ApplyAction::Create { .. } => match self.fetch(client, &address).await? {
-                Some(settings) if settings == self.settings_of(&request.attributes) => {}
-                Some(_) => {
-                    return Err(ProviderError::new(
-                        "AlreadyExists",
-                        format!(
-                            "{} `{}` already exists and keyform did not create it",
-                            self.label,
-                            address.id()
-                        ),
-                    )
-                    .with_help(format!(
-                        "import it (`keyform import ADDRESS {}`) or choose another role_name",
-                        address.id()
-                    )));
-                }
-                None => self.write(client, &address, &request.attributes).await?,
-            },
-            _ => self.write(client, &address, &request.attributes).await?,
-        }
-        self.fetch(client, &address)
-            .await?
-            .map(|settings| Some(Self::live(&address, settings)))
-            .ok_or_else(|| {
-                ProviderError::new(
-                    "NotFound",
-                    format!("{} `{}` was not found after it was written", self.label, address.id()),
-                )
-            })
+        let address = address_of_request(request, |attributes| self.address(attributes), Address::from_id)?;
+        self.role.apply_at(client, &address, request).await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Address, Field, RoleType};
+    use super::Address;
+    use crate::providers::vault::role_fields::{Field, WholeRole};
 
-    const ROLE: RoleType = RoleType {
-        method_type: "jwt",
-        also: &[],
+    const ROLE: WholeRole = WholeRole {
         label: "test role",
-        default_backend: "jwt",
+        name_field: "role_name",
         fields: &[
             Field::Duration("token_ttl"),
             Field::Set("token_policies"),
             Field::Text("role_type", "oidc"),
             Field::Map("bound_claims"),
         ],
+        adjust: None,
     };
 
     #[test]

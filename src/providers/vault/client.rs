@@ -386,6 +386,16 @@ impl VaultClient {
             _ => Err(api_error(Method::List, path, &answer)),
         }
     }
+
+    /// DELETE `path`; an object already gone (404) is no error.
+    pub async fn delete(&self, path: &str) -> Result<(), ProviderError> {
+        let answer = self.send(Method::Delete, path, None).await?;
+        if (200..300).contains(&answer.status) || answer.status == 404 {
+            Ok(())
+        } else {
+            Err(api_error(Method::Delete, path, &answer))
+        }
+    }
 }
 
 /// Vault's `errors` list joined, or a stand-in when it sent none.
@@ -440,6 +450,23 @@ pub fn api_error(method: Method, path: &str, answer: &Answer) -> ProviderError {
     error
 }
 
+/// The error of a create that finds an object keyform did not make at `id` (`label` names the type,
+/// `name_field` the attribute to choose another value of).
+pub fn already_exists(label: &str, id: &str, name_field: &str) -> ProviderError {
+    ProviderError::new(
+        "AlreadyExists",
+        format!("{label} `{id}` already exists and keyform did not create it"),
+    )
+    .with_help(format!(
+        "import it (`keyform import ADDRESS {id}`) or choose another {name_field}"
+    ))
+}
+
+/// The error of an object at `id` that a write did not leave behind (`label` names the type).
+pub fn missing_after_write(label: &str, id: &str) -> ProviderError {
+    ProviderError::new("NotFound", format!("{label} `{id}` was not found after it was written"))
+}
+
 /// A path segment checked: no empty segment, no `..`, no leading or trailing slash.
 pub fn clean_path(name: &str, value: &str) -> Result<String, ProviderError> {
     let trimmed = value.trim().trim_matches('/');
@@ -456,9 +483,21 @@ pub fn clean_path(name: &str, value: &str) -> Result<String, ProviderError> {
     Ok(trimmed.to_string())
 }
 
+/// A name that is one path segment: [`clean_path`], and no `/`.
+pub fn clean_name(name: &str, value: &str) -> Result<String, ProviderError> {
+    let cleaned = clean_path(name, value)?;
+    if cleaned.contains('/') {
+        return Err(ProviderError::new(
+            "InvalidParameter",
+            format!("{name} `{cleaned}` must not contain `/`"),
+        ));
+    }
+    Ok(cleaned)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Answer, Method, Settings, api_error, clean_path};
+    use super::{Answer, Method, Settings, api_error, clean_name, clean_path};
     use crate::secret::SensitiveString;
     use std::collections::BTreeMap;
 
@@ -602,5 +641,17 @@ mod tests {
         for wrong in ["", "/", "a//b", "a/../b"] {
             assert!(clean_path("path", wrong).is_err(), "{wrong}");
         }
+    }
+
+    #[test]
+    fn a_name_is_one_path_segment() {
+        assert_eq!(clean_name("role_name", "/deploy/").expect("valid"), "deploy");
+        let error = clean_name("role_name", "a/b").expect_err("two segments");
+        assert_eq!(error.code, "InvalidParameter");
+        assert!(
+            error.message.contains("role_name `a/b` must not contain `/`"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -24,7 +24,7 @@
 //! does not report it (OpenBao), a read reports what state holds.
 
 use super::client::{Method, VaultClient};
-use super::database::{Address, Kind, attributes_of, fetch};
+use super::database::{Address, CONNECTION, attributes_of, fetch};
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, BlockSchema, LiveObject, LiveStatus,
     ProviderError, ResourceSchema, text_attribute,
@@ -49,7 +49,7 @@ pub fn schema() -> ResourceSchema {
         type_name: super::schema::DATABASE_CONNECTION,
         description: "a PostgreSQL connection of a database secrets engine, which its roles make users through",
         attributes: attributes_of(
-            Kind::Connection,
+            CONNECTION,
             vec![
                 AttributeSchema::new(
                     "allowed_roles",
@@ -177,12 +177,12 @@ pub async fn read_address(
 
 /// Reads the connection with id `BACKEND/config/NAME`.
 pub async fn read(client: &VaultClient, id: &str, prior: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    read_address(client, &Kind::Connection.address_of_id(id)?, prior).await
+    read_address(client, &CONNECTION.address_of_id(id)?, prior).await
 }
 
 /// The connection a create of these attributes would collide with.
 pub async fn lookup(client: &VaultClient, attributes: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    read_address(client, &Kind::Connection.address(attributes)?, attributes).await
+    read_address(client, &CONNECTION.address(attributes)?, attributes).await
 }
 
 /// The connection a create with `token` made.
@@ -191,7 +191,7 @@ pub async fn find_by_token(
     token: &str,
     attributes: &Attributes,
 ) -> Result<Option<LiveObject>, ProviderError> {
-    let address = Kind::Connection.address(attributes)?;
+    let address = CONNECTION.address(attributes)?;
     Ok(fetch(client, &address)
         .await?
         .filter(|data| token_of(data) == Some(token))
@@ -255,17 +255,17 @@ fn write_body(request: &ApplyRequest, token: Option<&str>) -> Result<serde_json:
 
 /// Carries out one apply request for a `vault_database_secret_backend_connection`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let address = Kind::Connection.address_of(request)?;
+    let address = CONNECTION.address_of(request)?;
     let token = match &request.action {
         ApplyAction::Delete { .. } => {
-            super::database::delete(client, &address).await?;
+            client.delete(&address.id()).await?;
             return Ok(None);
         }
         ApplyAction::Create { token } => {
             if let Some(data) = fetch(client, &address).await?
                 && token_of(&data) != Some(token.as_str())
             {
-                return Err(Kind::Connection.already_exists(&address));
+                return Err(CONNECTION.already_exists(&address));
             }
             Some(token.as_str())
         }
@@ -277,7 +277,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
         .await?;
     read_address(client, &address, &request.attributes)
         .await?
-        .ok_or_else(|| Kind::Connection.missing_after_write(&address))
+        .ok_or_else(|| CONNECTION.missing_after_write(&address))
         .map(Some)
 }
 
@@ -293,7 +293,7 @@ mod tests {
     }
 
     fn address() -> super::Address {
-        super::Kind::Connection.address_of_id("db/config/pg").expect("an id")
+        super::CONNECTION.address_of_id("db/config/pg").expect("an id")
     }
 
     #[test]

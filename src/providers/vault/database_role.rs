@@ -9,12 +9,13 @@
 //! therefore keeps its value; setting it to its default resets it.
 //! A role carries no create token: see [`RoleType`].
 
-use super::database::{Field, Kind, RoleType, attributes_of};
+use super::database::{self, RoleType, attributes_of};
+use super::role_fields::Field;
 use crate::provider::{AttributeSchema, AttributeType, ResourceSchema};
 
 /// The role's settings.
 const FIELDS: &[Field] = &[
-    Field::Text("db_name"),
+    Field::Text("db_name", ""),
     Field::List("creation_statements"),
     Field::List("revocation_statements"),
     Field::List("rollback_statements"),
@@ -24,17 +25,14 @@ const FIELDS: &[Field] = &[
 ];
 
 /// The behaviour of the type.
-pub const ROLE: RoleType = RoleType {
-    kind: Kind::Role,
-    fields: FIELDS,
-};
+pub const ROLE: RoleType = RoleType::new(database::ROLE, FIELDS);
 
 pub fn schema() -> ResourceSchema {
     ResourceSchema {
         type_name: super::schema::DATABASE_ROLE,
         description: "a dynamic role of a database secrets engine: each read of BACKEND/creds/NAME makes a database user that lives default_ttl",
         attributes: attributes_of(
-            Kind::Role,
+            database::ROLE,
             vec![
                 AttributeSchema::new(
                     "creation_statements",

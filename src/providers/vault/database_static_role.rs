@@ -7,29 +7,27 @@
 //! the whole role, and a changed `username` replaces the role (Vault refuses
 //! to change it in place). A role carries no create token: see [`RoleType`].
 
-use super::database::{Field, Kind, RoleType, attributes_of};
+use super::database::{self, RoleType, attributes_of};
+use super::role_fields::Field;
 use crate::provider::{AttributeSchema, AttributeType, ResourceSchema};
 
 /// The role's settings.
 const FIELDS: &[Field] = &[
-    Field::Text("db_name"),
-    Field::Text("username"),
+    Field::Text("db_name", ""),
+    Field::Text("username", ""),
     Field::Duration("rotation_period"),
     Field::List("rotation_statements"),
 ];
 
 /// The behaviour of the type.
-pub const STATIC_ROLE: RoleType = RoleType {
-    kind: Kind::StaticRole,
-    fields: FIELDS,
-};
+pub const STATIC_ROLE: RoleType = RoleType::new(database::STATIC_ROLE, FIELDS);
 
 pub fn schema() -> ResourceSchema {
     ResourceSchema {
         type_name: super::schema::DATABASE_STATIC_ROLE,
         description: "a static role of a database secrets engine: Vault rotates an existing database user's password every rotation_period",
         attributes: attributes_of(
-            Kind::StaticRole,
+            database::STATIC_ROLE,
             vec![
                 AttributeSchema::new(
                     "username",

@@ -1,10 +1,12 @@
 //! Addresses of objects inside a secrets engine, `BACKEND/KIND/NAME` as in
-//! Terraform (`pki/roles/web`, `transit/keys/kek`, `pki/issuer/ID`), and
-//! listing them across every engine of a type, and the errors and deletes
-//! the PKI and transit types share.
+//! Terraform (`pki/roles/web`, `transit/keys/kek`, `pki/issuer/ID`,
+//! `db/config/pg`); [`EngineObject`], a kind of such object (its engine
+//! type, path segment and label): its addresses, its errors, and listing it
+//! across every engine of the type; and [`address_of_request`], which
+//! address any type's apply request acts on.
 
-use super::client::{Method, VaultClient, api_error, clean_path};
-use crate::provider::{Attributes, ProviderError};
+use super::client::{VaultClient, already_exists, clean_name, clean_path, missing_after_write};
+use crate::provider::{ApplyAction, ApplyRequest, Attributes, ProviderError};
 
 /// An object at `BACKEND/KIND/NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +25,7 @@ impl EnginePath {
         name_field: &str,
     ) -> Result<EnginePath, ProviderError> {
         let field = |name: &str| attributes.get(name).and_then(serde_json::Value::as_str).unwrap_or("");
-        let name = clean_path(name_field, field(name_field))?;
-        if name.contains('/') {
-            return Err(ProviderError::new(
-                "InvalidParameter",
-                format!("{name_field} `{name}` must not contain `/`"),
-            ));
-        }
+        let name = clean_name(name_field, field(name_field))?;
         Ok(EnginePath {
             backend: clean_path("backend", field("backend"))?,
             kind,
@@ -61,43 +57,78 @@ impl EnginePath {
     }
 }
 
-/// The error of a create that finds an object keyform did not make at `id` (`label` names the type).
-pub fn already_exists(label: &str, id: &str, name_field: &str) -> ProviderError {
-    ProviderError::new(
-        "AlreadyExists",
-        format!("{label} `{id}` already exists and keyform did not create it"),
-    )
-    .with_help(format!(
-        "import it (`keyform import ADDRESS {id}`) or choose another {name_field}"
-    ))
-}
-
-/// DELETE `path`; an object already gone is no error.
-pub async fn delete_path(client: &VaultClient, path: &str) -> Result<(), ProviderError> {
-    let answer = client.send(Method::Delete, path, None).await?;
-    if (200..300).contains(&answer.status) || answer.status == 404 {
-        Ok(())
-    } else {
-        Err(api_error(Method::Delete, path, &answer))
+/// The address an apply request acts on: from the attributes for a create (or a request without
+/// an id), from the id otherwise.
+pub fn address_of_request<A>(
+    request: &ApplyRequest,
+    from_attributes: impl FnOnce(&Attributes) -> Result<A, ProviderError>,
+    from_id: impl FnOnce(&str) -> Result<A, ProviderError>,
+) -> Result<A, ProviderError> {
+    match (&request.action, &request.id) {
+        (ApplyAction::Create { .. }, _) | (_, None) => from_attributes(&request.attributes),
+        (_, Some(id)) => from_id(id),
     }
 }
 
-/// The names a LIST of `path` returns; none when nothing is there.
-pub async fn list_names(client: &VaultClient, path: &str) -> Result<Vec<String>, ProviderError> {
-    let answer = client.send(Method::List, path, None).await?;
-    if answer.status == 404 {
-        return Ok(Vec::new());
+impl super::role_fields::RoleAddress for EnginePath {
+    fn backend(&self) -> &str {
+        &self.backend
     }
-    if !(200..300).contains(&answer.status) {
-        return Err(api_error(Method::List, path, &answer));
+
+    fn name(&self) -> &str {
+        &self.name
     }
-    Ok(answer.data()["keys"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(serde_json::Value::as_str)
-        .map(str::to_string)
-        .collect())
+
+    fn id(&self) -> String {
+        EnginePath::id(self)
+    }
+}
+
+/// A kind of object of an engine type, at `BACKEND/SEGMENT/NAME`, named by its `name` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineObject {
+    /// The engine type (`pki`, `transit`, `database`).
+    pub engine: &'static str,
+    /// The path segment before the name (`roles`, `keys`, `config`).
+    pub segment: &'static str,
+    /// How messages name it: "PKI role".
+    pub label: &'static str,
+}
+
+impl EngineObject {
+    /// The address from the configured `backend` and `name`.
+    pub fn address(self, attributes: &Attributes) -> Result<EnginePath, ProviderError> {
+        EnginePath::from_attributes(attributes, self.segment, "name")
+    }
+
+    /// The address of an id `BACKEND/SEGMENT/NAME`.
+    pub fn address_of_id(self, id: &str) -> Result<EnginePath, ProviderError> {
+        EnginePath::from_id(id, self.segment, self.label)
+    }
+
+    /// The address of an apply request ([`address_of_request`]).
+    pub fn address_of(self, request: &ApplyRequest) -> Result<EnginePath, ProviderError> {
+        address_of_request(
+            request,
+            |attributes| self.address(attributes),
+            |id| self.address_of_id(id),
+        )
+    }
+
+    /// The error of a create that finds an object keyform did not make at `address`.
+    pub fn already_exists(self, address: &EnginePath) -> ProviderError {
+        already_exists(self.label, &address.id(), "name")
+    }
+
+    /// The error of an object that a write did not leave behind.
+    pub fn missing_after_write(self, address: &EnginePath) -> ProviderError {
+        missing_after_write(self.label, &address.id())
+    }
+
+    /// Ids of every object of this kind in every engine of its type.
+    pub async fn list(self, client: &VaultClient) -> Result<Vec<String>, ProviderError> {
+        list_ids(client, self.engine, self.segment, self.segment).await
+    }
 }
 
 /// Ids `BACKEND/KIND/NAME` of the names LIST `BACKEND/LISTING` returns, in every engine of type `engine`.
@@ -112,7 +143,7 @@ pub async fn list_ids(
         if found != engine {
             continue;
         }
-        for name in list_names(client, &format!("{backend}/{listing}")).await? {
+        for name in client.list_keys(&format!("{backend}/{listing}")).await? {
             ids.push(
                 EnginePath {
                     backend: backend.clone(),

@@ -14,8 +14,9 @@
 //! its tokens.
 
 use super::auth_backend::{self, text};
-use super::auth_role::strings;
 use super::client::{Method, VaultClient, clean_path};
+use super::engine_path::address_of_request;
+use super::role_fields::strings;
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, ProviderError, ResourceSchema,
 };
@@ -165,10 +166,7 @@ async fn configure(client: &VaultClient, path: &str, attributes: &Attributes) ->
 
 /// Carries out one apply request for a `vault_jwt_auth_backend`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let path = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => path_of(&request.attributes)?,
-        (_, Some(id)) => clean_path("auth path", id)?,
-    };
+    let path = address_of_request(request, path_of, |id| clean_path("auth path", id))?;
     let method = as_method(&request.attributes, &path);
     match &request.action {
         ApplyAction::Delete { .. } => {
@@ -181,12 +179,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
     configure(client, &path, &request.attributes).await?;
     read(client, &path, &request.attributes)
         .await?
-        .ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("no auth method is enabled at `{path}` after the change"),
-            )
-        })
+        .ok_or_else(|| auth_backend::missing_after_change(&path))
         .map(Some)
 }
 

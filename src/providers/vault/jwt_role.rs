@@ -6,23 +6,28 @@
 //! create writes), update (always the whole role) and delete are
 //! [`RoleType`]'s.
 
-use super::auth_role::{Field, RoleType, backend_attribute, token_attributes};
+use super::auth_role::{RoleType, backend_attribute, role_name_attribute, token_attributes};
+use super::role_fields::{Field, WholeRole};
 use crate::provider::{AttributeSchema, AttributeType, ResourceSchema};
 
 /// The role's fields and their defaults (Vault's: a role is `oidc` unless it says `jwt`).
 pub const ROLE: RoleType = RoleType {
     method_type: "jwt",
     also: &["oidc"],
-    label: "JWT role",
     default_backend: "jwt",
-    fields: &[
-        Field::Text("role_type", "oidc"),
-        Field::Set("bound_audiences"),
-        Field::Map("bound_claims"),
-        Field::Text("user_claim", ""),
-        Field::Set("token_policies"),
-        Field::Duration("token_ttl"),
-    ],
+    role: WholeRole {
+        label: "JWT role",
+        name_field: "role_name",
+        fields: &[
+            Field::Text("role_type", "oidc"),
+            Field::Set("bound_audiences"),
+            Field::Map("bound_claims"),
+            Field::Text("user_claim", ""),
+            Field::Set("token_policies"),
+            Field::Duration("token_ttl"),
+        ],
+        adjust: None,
+    },
 };
 
 pub fn schema() -> ResourceSchema {
@@ -31,9 +36,7 @@ pub fn schema() -> ResourceSchema {
         description: "a role of a JWT/OIDC auth method: which tokens may log in, and the policies and TTL of the Vault token they get",
         attributes: vec![
             backend_attribute("the path of the JWT auth method (default: jwt)"),
-            AttributeSchema::new("role_name", AttributeType::String, "the role's name")
-                .required()
-                .force_new(),
+            role_name_attribute(),
             AttributeSchema::new(
                 "role_type",
                 AttributeType::String,

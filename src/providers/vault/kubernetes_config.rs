@@ -21,6 +21,7 @@
 //! create writes; any other fails the create.
 
 use super::client::{Method, VaultClient, clean_path};
+use super::engine_path::address_of_request;
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
     ResourceSchema,
@@ -235,10 +236,7 @@ async fn make_inert(client: &VaultClient, backend: &str) -> Result<(), ProviderE
 
 /// Carries out one apply request for a `vault_kubernetes_auth_backend_config`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let backend = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => backend_of(&request.attributes)?,
-        (_, Some(id)) => backend_of_id(id)?,
-    };
+    let backend = address_of_request(request, backend_of, backend_of_id)?;
     let reviewer = request.secrets.get(TOKEN_REVIEWER_JWT);
     let settings = settings_of(&request.attributes);
     match &request.action {

@@ -5,22 +5,27 @@
 //! adopted only when its settings are the ones the create writes), update
 //! (always the whole role) and delete are [`RoleType`]'s.
 
-use super::auth_role::{Field, RoleType, backend_attribute, token_attributes};
+use super::auth_role::{RoleType, backend_attribute, role_name_attribute, token_attributes};
+use super::role_fields::{Field, WholeRole};
 use crate::provider::{AttributeSchema, AttributeType, ResourceSchema};
 
 /// The role's fields and their defaults.
 pub const ROLE: RoleType = RoleType {
     method_type: "kubernetes",
     also: &[],
-    label: "Kubernetes role",
     default_backend: "kubernetes",
-    fields: &[
-        Field::Set("bound_service_account_names"),
-        Field::Set("bound_service_account_namespaces"),
-        Field::Text("audience", ""),
-        Field::Set("token_policies"),
-        Field::Duration("token_ttl"),
-    ],
+    role: WholeRole {
+        label: "Kubernetes role",
+        name_field: "role_name",
+        fields: &[
+            Field::Set("bound_service_account_names"),
+            Field::Set("bound_service_account_namespaces"),
+            Field::Text("audience", ""),
+            Field::Set("token_policies"),
+            Field::Duration("token_ttl"),
+        ],
+        adjust: None,
+    },
 };
 
 pub fn schema() -> ResourceSchema {
@@ -29,9 +34,7 @@ pub fn schema() -> ResourceSchema {
         description: "a role of a Kubernetes auth method: which service accounts may log in, and the policies and TTL of the Vault token they get",
         attributes: vec![
             backend_attribute("the path of the Kubernetes auth method (default: kubernetes)"),
-            AttributeSchema::new("role_name", AttributeType::String, "the role's name")
-                .required()
-                .force_new(),
+            role_name_attribute(),
             AttributeSchema::new(
                 "bound_service_account_names",
                 AttributeType::ListOfStrings,

@@ -20,7 +20,8 @@
 //! configured is no diff. Data writes after the create give check-and-set
 //! with the current version, so `cas_required = true` works.
 
-use super::client::{Method, VaultClient, api_error, clean_path};
+use super::client::{Method, VaultClient, clean_path};
+use super::engine_path::address_of_request;
 use crate::provider::{ApplyAction, ApplyRequest, Attributes, LiveObject, LiveStatus, ProviderError};
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
@@ -172,15 +173,9 @@ fn metadata_body(
 }
 
 async fn metadata(client: &VaultClient, address: &Address) -> Result<Option<Metadata>, ProviderError> {
-    let path = address.metadata_path();
-    let answer = client.send(Method::Get, &path, None).await?;
-    if answer.status == 404 {
+    let Some(data) = client.read_data(&address.metadata_path()).await? else {
         return Ok(None);
-    }
-    if !(200..300).contains(&answer.status) {
-        return Err(api_error(Method::Get, &path, &answer));
-    }
-    let data = answer.data();
+    };
     let current_version = data["current_version"].as_u64().unwrap_or(0);
     let current = &data["versions"][current_version.to_string()];
     Ok(Some(Metadata {
@@ -191,7 +186,7 @@ async fn metadata(client: &VaultClient, address: &Address) -> Result<Option<Meta
             .map(str::to_string),
         destroyed: current["destroyed"].as_bool().unwrap_or(false),
         token: data["custom_metadata"][TOKEN_KEY].as_str().map(str::to_string),
-        settings: settings_of(data),
+        settings: settings_of(&data),
     }))
 }
 
@@ -362,10 +357,7 @@ async fn update(client: &VaultClient, address: &Address, request: &ApplyRequest)
 
 /// Carries out one apply request for a `vault_kv_secret_v2`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let address = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => Address::from_attributes(&request.attributes)?,
-        (_, Some(id)) => Address::from_id(id)?,
-    };
+    let address = address_of_request(request, Address::from_attributes, Address::from_id)?;
     match &request.action {
         ApplyAction::Create { token } => create(client, &address, token, request).await?,
         ApplyAction::Update | ApplyAction::Rotate => update(client, &address, request).await?,
@@ -385,10 +377,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
         }
         ApplyAction::Delete { purge } => {
             let path = if *purge { address.metadata_path() } else { address.id() };
-            let answer = client.send(Method::Delete, &path, None).await?;
-            if !(200..300).contains(&answer.status) && answer.status != 404 {
-                return Err(api_error(Method::Delete, &path, &answer));
-            }
+            client.delete(&path).await?;
             return Ok(None);
         }
     }
@@ -427,24 +416,7 @@ pub async fn list(client: &VaultClient) -> Result<Vec<String>, ProviderError> {
         }
         let mut folders = vec![String::new()];
         while let Some(folder) = folders.pop() {
-            let path = format!("{mount}/metadata/{folder}");
-            let answer = client.send(Method::List, &path, None).await?;
-            if answer.status == 404 {
-                continue;
-            }
-            if !(200..300).contains(&answer.status) {
-                return Err(api_error(Method::List, &path, &answer));
-            }
-            let keys: Vec<String> = answer.data()["keys"]
-                .as_array()
-                .map(|keys| {
-                    keys.iter()
-                        .filter_map(serde_json::Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
-            for key in keys {
+            for key in client.list_keys(&format!("{mount}/metadata/{folder}")).await? {
                 if key.ends_with('/') {
                     folders.push(format!("{folder}{key}"));
                     continue;

@@ -40,6 +40,10 @@
 //! so the driver keeps it in memory for the run (`generated_secret_ids`) and
 //! `read_secret` gives it to resources that take it as their value in that
 //! run only; it is never stored.
+//! The roles (AppRole, JWT, Kubernetes, database, PKI) declare their settings
+//! as tables of fields and share one implementation of a role written whole
+//! ([`role_fields`]); the secrets engines' objects share their addressing
+//! ([`engine_path`]).
 //! Each create records the journal's token on the object (a mount option, a
 //! comment line of the policy, a custom metadata key of the secret, a
 //! connection field of a database connection) so a
@@ -67,6 +71,7 @@ mod pki_role;
 mod pki_root_cert;
 mod pki_subject;
 mod policy;
+mod role_fields;
 mod schema;
 mod transit_key;
 
@@ -321,9 +326,9 @@ impl Provider for VaultProvider {
             schema::PKI_ROOT_CERT => pki_root_cert::list(client).await,
             schema::PKI_ROLE => pki_role::list(client).await,
             schema::TRANSIT_KEY => transit_key::list(client).await,
-            schema::DATABASE_CONNECTION => database::Kind::Connection.list(client).await,
-            schema::DATABASE_ROLE => database::Kind::Role.list(client).await,
-            schema::DATABASE_STATIC_ROLE => database::Kind::StaticRole.list(client).await,
+            schema::DATABASE_CONNECTION => database::CONNECTION.list(client).await,
+            schema::DATABASE_ROLE => database::ROLE.list(client).await,
+            schema::DATABASE_STATIC_ROLE => database::STATIC_ROLE.list(client).await,
             other => Err(unknown_type(other)),
         }
     }

@@ -12,6 +12,7 @@
 //! Destroying a mount disables it, which deletes everything stored under it.
 
 use super::client::{Method, VaultClient, api_error, clean_path};
+use super::engine_path::address_of_request;
 use crate::provider::{ApplyAction, ApplyRequest, Attributes, LiveObject, LiveStatus, ProviderError};
 use std::collections::BTreeMap;
 
@@ -239,10 +240,7 @@ async fn tune(client: &VaultClient, path: &str, attributes: &Attributes) -> Resu
 
 /// Carries out one apply request for a `vault_mount`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let path = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => path_of(&request.attributes)?,
-        (_, Some(id)) => clean_path("mount path", id)?,
-    };
+    let path = address_of_request(request, path_of, |id| clean_path("mount path", id))?;
     match &request.action {
         ApplyAction::Delete { .. } => {
             let api_path = format!("sys/mounts/{path}");

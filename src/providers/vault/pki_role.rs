@@ -1,40 +1,41 @@
 //! `vault_pki_secret_backend_role`: roles of a PKI engine at
 //! `BACKEND/roles/NAME`, id `BACKEND/roles/NAME` as in Terraform.
 //!
-//! Every write sends the whole role: a setting the configuration leaves out
-//! is sent with Vault's default, never left as it was, so removing a line
-//! resets the setting. `allowed_domains` compares as a set; `key_bits` 0
-//! reads as the key type's default size (2048 for rsa, 256 for ec), as Vault
-//! stores it.
-//!
-//! A role has nowhere to carry a create token, so a create adopts a role
-//! already at the name only when its settings are the ones the create would
-//! write (a create repeated after a crash); any other role there fails the
-//! create instead of being overwritten.
+//! A [`WholeRole`]: every write sends the whole role, and a create adopts a
+//! role already at the name only when its settings are the ones it would
+//! write. `allowed_domains` compares as a set; `key_bits` 0 reads as the key
+//! type's default size (2048 for rsa, 256 for ec), as Vault stores it.
 
-use super::client::{Method, VaultClient, api_error};
-use super::engine_path::{EnginePath, already_exists, delete_path, list_ids};
+use super::client::VaultClient;
+use super::engine_path::EngineObject;
+use super::role_fields::{Field, Map, WholeRole};
 use crate::provider::{
-    ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
-    ResourceSchema,
+    ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, ProviderError, ResourceSchema,
 };
-use std::collections::BTreeMap;
 
-/// Boolean settings with Vault's defaults.
-const BOOLS: &[(&str, bool)] = &[
-    ("allow_subdomains", false),
-    ("allow_bare_domains", false),
-    ("allow_glob_domains", false),
-    ("allow_any_name", false),
-    ("allow_localhost", true),
-    ("allow_ip_sans", true),
-    ("enforce_hostnames", true),
-    ("server_flag", true),
-    ("client_flag", true),
-];
-
-/// Duration settings (seconds; 0: the mount's default).
-const DURATIONS: &[&str] = &["ttl", "max_ttl"];
+/// The role's settings with Vault's defaults (`key_bits` 0 is the key type's default size).
+const ROLE: WholeRole = WholeRole {
+    label: OBJECT.label,
+    name_field: "name",
+    fields: &[
+        Field::Set("allowed_domains"),
+        Field::Bool("allow_subdomains", false),
+        Field::Bool("allow_bare_domains", false),
+        Field::Bool("allow_glob_domains", false),
+        Field::Bool("allow_any_name", false),
+        Field::Bool("allow_localhost", true),
+        Field::Bool("allow_ip_sans", true),
+        Field::Bool("enforce_hostnames", true),
+        Field::Bool("server_flag", true),
+        Field::Bool("client_flag", true),
+        Field::Duration("ttl"),
+        Field::Duration("max_ttl"),
+        Field::Text("key_type", "rsa"),
+        Field::Number("key_bits", 0),
+        Field::Text("issuer_ref", "default"),
+    ],
+    adjust: Some(default_key_bits),
+};
 
 pub fn schema() -> ResourceSchema {
     let flag =
@@ -111,16 +112,12 @@ pub fn schema() -> ResourceSchema {
     }
 }
 
-/// The path segment of a role's id.
-const KIND: &str = "roles";
-
-fn address_of(attributes: &Attributes) -> Result<EnginePath, ProviderError> {
-    EnginePath::from_attributes(attributes, KIND, "name")
-}
-
-fn address_from_id(id: &str) -> Result<EnginePath, ProviderError> {
-    EnginePath::from_id(id, KIND, "PKI role")
-}
+/// Where the roles are: `BACKEND/roles/NAME` in a `pki` engine.
+const OBJECT: EngineObject = EngineObject {
+    engine: "pki",
+    segment: "roles",
+    label: "PKI role",
+};
 
 /// The key size Vault stores for `key_bits` 0.
 fn default_bits(key_type: &str) -> u64 {
@@ -131,163 +128,46 @@ fn default_bits(key_type: &str) -> u64 {
     }
 }
 
-/// The whole role, every setting present (Vault's default where `source` has none), domains sorted.
-fn settings_of(source: &Attributes) -> Attributes {
-    let mut body = Attributes::new();
-    let mut domains = super::auth_role::strings(source.get("allowed_domains"));
-    domains.sort();
-    domains.dedup();
-    body.insert("allowed_domains".into(), domains.into());
-    for (name, default) in BOOLS {
-        body.insert(
-            (*name).into(),
-            source
-                .get(*name)
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(*default)
-                .into(),
-        );
-    }
-    for name in DURATIONS {
-        body.insert(
-            (*name).into(),
-            source
-                .get(*name)
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0)
-                .into(),
-        );
-    }
-    let key_type = source
-        .get("key_type")
-        .and_then(serde_json::Value::as_str)
-        .filter(|text| !text.is_empty())
-        .unwrap_or("rsa")
-        .to_string();
-    let bits = source
-        .get("key_bits")
-        .and_then(serde_json::Value::as_u64)
-        .filter(|bits| *bits != 0)
-        .unwrap_or_else(|| default_bits(&key_type));
-    body.insert("key_type".into(), key_type.into());
-    body.insert("key_bits".into(), bits.into());
-    body.insert(
-        "issuer_ref".into(),
-        source
-            .get("issuer_ref")
-            .and_then(serde_json::Value::as_str)
-            .filter(|text| !text.is_empty())
-            .unwrap_or("default")
-            .into(),
-    );
-    body
-}
-
-/// The role's settings as Vault stores them, or None when there is no role.
-async fn fetch(client: &VaultClient, address: &EnginePath) -> Result<Option<Attributes>, ProviderError> {
-    let path = address.id();
-    let answer = client.send(Method::Get, &path, None).await?;
-    if answer.status == 404 {
-        return Ok(None);
-    }
-    if !(200..300).contains(&answer.status) {
-        return Err(api_error(Method::Get, &path, &answer));
-    }
-    Ok(Some(settings_of(
-        &answer.data().as_object().cloned().unwrap_or_default(),
-    )))
-}
-
-fn live_object(address: &EnginePath, settings: Attributes) -> LiveObject {
-    let mut attributes = settings;
-    attributes.insert("backend".into(), address.backend.clone().into());
-    attributes.insert("name".into(), address.name.clone().into());
-    attributes.insert("id".into(), address.id().into());
-    LiveObject {
-        id: address.id(),
-        attributes,
-        secret_versions: BTreeMap::new(),
-        status: LiveStatus::Active,
-        last_rotated: None,
+/// `key_bits` 0 as the key type's default size, as Vault stores it.
+fn default_key_bits(settings: &mut Map) {
+    if settings.get("key_bits").and_then(serde_json::Value::as_u64) == Some(0) {
+        let bits = default_bits(settings["key_type"].as_str().unwrap_or_default());
+        settings.insert("key_bits".into(), bits.into());
     }
 }
 
 /// Reads the role with id `BACKEND/roles/NAME`.
 pub async fn read(client: &VaultClient, id: &str) -> Result<Option<LiveObject>, ProviderError> {
-    let address = address_from_id(id)?;
-    Ok(fetch(client, &address)
-        .await?
-        .map(|settings| live_object(&address, settings)))
+    ROLE.read_at(client, &OBJECT.address_of_id(id)?).await
 }
 
 /// The role a create of these attributes made: one at the name with exactly its settings.
 pub async fn find_by_token(client: &VaultClient, attributes: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    let address = address_of(attributes)?;
-    Ok(fetch(client, &address)
-        .await?
-        .filter(|settings| *settings == settings_of(attributes))
-        .map(|settings| live_object(&address, settings)))
+    ROLE.find_at(client, &OBJECT.address(attributes)?, attributes).await
 }
 
 /// The role a create of these attributes would collide with.
 pub async fn lookup(client: &VaultClient, attributes: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    let address = address_of(attributes)?;
-    Ok(fetch(client, &address)
-        .await?
-        .map(|settings| live_object(&address, settings)))
+    ROLE.read_at(client, &OBJECT.address(attributes)?).await
 }
 
 /// Ids of every role of every PKI engine.
 pub async fn list(client: &VaultClient) -> Result<Vec<String>, ProviderError> {
-    list_ids(client, "pki", KIND, KIND).await
-}
-
-/// Writes the whole role.
-async fn write(client: &VaultClient, address: &EnginePath, attributes: &Attributes) -> Result<(), ProviderError> {
-    let mut body = settings_of(attributes);
-    for name in DURATIONS {
-        let seconds = body.get(*name).and_then(serde_json::Value::as_u64).unwrap_or(0);
-        body.insert((*name).into(), format!("{seconds}s").into());
-    }
-    client
-        .call(Method::Post, &address.id(), Some(serde_json::Value::Object(body)))
-        .await?;
-    Ok(())
+    OBJECT.list(client).await
 }
 
 /// Carries out one apply request for a `vault_pki_secret_backend_role`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let address = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => address_of(&request.attributes)?,
-        (_, Some(id)) => address_from_id(id)?,
-    };
-    match &request.action {
-        ApplyAction::Delete { .. } => {
-            delete_path(client, &address.id()).await?;
-            return Ok(None);
-        }
-        ApplyAction::Create { .. } => match fetch(client, &address).await? {
-            Some(settings) if settings == settings_of(&request.attributes) => {}
-            Some(_) => return Err(already_exists("PKI role", &address.id(), "name")),
-            None => write(client, &address, &request.attributes).await?,
-        },
-        _ => write(client, &address, &request.attributes).await?,
-    }
-    fetch(client, &address)
-        .await?
-        .map(|settings| live_object(&address, settings))
-        .ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("PKI role `{}` was not found after it was written", address.id()),
-            )
-        })
-        .map(Some)
+    ROLE.apply_at(client, &OBJECT.address_of(request)?, request).await
 }
 
 #[cfg(test)]
 mod tests {
-    use super::settings_of;
+    use super::ROLE;
+
+    fn settings_of(source: &super::Map) -> super::Map {
+        ROLE.settings_of(source)
+    }
 
     #[test]
     fn the_whole_role_is_sent_with_defaults() {

@@ -149,8 +149,8 @@ fn is_missing(answer: &super::client::Answer) -> bool {
         || (answer.status == 400 && errors_of(answer).contains("no handler for route"))
 }
 
-/// Reads the issuer at `address`.
-async fn read_address(client: &VaultClient, address: &EnginePath) -> Result<Option<LiveObject>, ProviderError> {
+/// The issuer's `data` as Vault reports it, or None when it (or its engine) is not there.
+async fn fetch(client: &VaultClient, address: &EnginePath) -> Result<Option<serde_json::Value>, ProviderError> {
     let path = address.id();
     let answer = client.send(Method::Get, &path, None).await?;
     if is_missing(&answer) {
@@ -159,7 +159,14 @@ async fn read_address(client: &VaultClient, address: &EnginePath) -> Result<Opti
     if !(200..300).contains(&answer.status) {
         return Err(api_error(Method::Get, &path, &answer));
     }
-    let data = answer.data();
+    Ok(Some(answer.data().clone()))
+}
+
+/// Reads the issuer at `address`.
+async fn read_address(client: &VaultClient, address: &EnginePath) -> Result<Option<LiveObject>, ProviderError> {
+    let Some(data) = fetch(client, address).await? else {
+        return Ok(None);
+    };
     let key_id = data["key_id"].as_str().unwrap_or_default().to_string();
     let listed = client
         .call(Method::List, &format!("{}/issuers", address.backend), None)
@@ -320,15 +327,11 @@ async fn create(client: &VaultClient, token: &str, attributes: &Attributes) -> R
 
 /// Deletes the issuer, then its key when a create of keyform's named it.
 async fn delete(client: &VaultClient, address: &EnginePath) -> Result<(), ProviderError> {
-    let path = address.id();
-    let answer = client.send(Method::Get, &path, None).await?;
-    if is_missing(&answer) {
+    let Some(data) = fetch(client, address).await? else {
         return Ok(());
-    }
-    if !(200..300).contains(&answer.status) {
-        return Err(api_error(Method::Get, &path, &answer));
-    }
-    let key_id = answer.data()["key_id"].as_str().unwrap_or_default().to_string();
+    };
+    let key_id = data["key_id"].as_str().unwrap_or_default().to_string();
+    let path = address.id();
     let deleted = client.send(Method::Delete, &path, None).await?;
     if !(200..300).contains(&deleted.status) && !is_missing(&deleted) {
         return Err(api_error(Method::Delete, &path, &deleted));

@@ -13,7 +13,8 @@
 //! JSON policy cannot carry a comment: it is written as it is, and a policy
 //! of that name whose text normalises to the same counts as the create's own.
 
-use super::client::{Method, VaultClient, clean_path};
+use super::client::{Method, VaultClient, clean_name, clean_path, missing_after_write};
+use super::engine_path::address_of_request;
 use crate::provider::{ApplyAction, ApplyRequest, Attributes, LiveObject, LiveStatus, ProviderError, normalize_json};
 use std::collections::BTreeMap;
 
@@ -65,15 +66,10 @@ fn path_of(name: &str) -> String {
 }
 
 fn name_of(attributes: &Attributes) -> Result<String, ProviderError> {
-    let name = attributes.get("name").and_then(serde_json::Value::as_str).unwrap_or("");
-    let name = clean_path("name", name)?;
-    if name.contains('/') {
-        return Err(ProviderError::new(
-            "InvalidParameter",
-            format!("policy name `{name}` must not contain `/`"),
-        ));
-    }
-    Ok(name)
+    clean_name(
+        "policy name",
+        attributes.get("name").and_then(serde_json::Value::as_str).unwrap_or(""),
+    )
 }
 
 /// A policy as Vault stores it: the text without the marker, and the create token.
@@ -83,17 +79,10 @@ struct Stored {
 }
 
 async fn fetch(client: &VaultClient, name: &str) -> Result<Option<Stored>, ProviderError> {
-    let path = path_of(name);
-    let answer = client.send(Method::Get, &path, None).await?;
-    if answer.status == 404 {
-        return Ok(None);
-    }
-    if !(200..300).contains(&answer.status) {
-        return Err(super::client::api_error(Method::Get, &path, &answer));
-    }
-    let stored = answer.data()["policy"].as_str().unwrap_or_default();
-    let (policy, token) = split_marker(stored);
-    Ok(Some(Stored { policy, token }))
+    Ok(client.read_data(&path_of(name)).await?.map(|data| {
+        let (policy, token) = split_marker(data["policy"].as_str().unwrap_or_default());
+        Stored { policy, token }
+    }))
 }
 
 /// What keyform reports for a stored policy: the text `known` holds when both normalise the same.
@@ -151,20 +140,11 @@ pub async fn find_by_token(
 
 /// Names of every policy but the built-in ones.
 pub async fn list(client: &VaultClient) -> Result<Vec<String>, ProviderError> {
-    let answer = client.send(Method::List, "sys/policies/acl", None).await?;
-    if answer.status == 404 {
-        return Ok(Vec::new());
-    }
-    if !(200..300).contains(&answer.status) {
-        return Err(super::client::api_error(Method::List, "sys/policies/acl", &answer));
-    }
-    Ok(answer.data()["keys"]
-        .as_array()
-        .map(|keys| keys.iter().filter_map(serde_json::Value::as_str))
+    Ok(client
+        .list_keys("sys/policies/acl")
+        .await?
         .into_iter()
-        .flatten()
-        .filter(|name| !BUILT_IN.contains(name))
-        .map(str::to_string)
+        .filter(|name| !BUILT_IN.contains(&name.as_str()))
         .collect())
 }
 
@@ -177,16 +157,9 @@ async fn write(client: &VaultClient, name: &str, text: &str) -> Result<(), Provi
 
 /// Carries out one apply request for a `vault_policy`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let name = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => name_of(&request.attributes)?,
-        (_, Some(id)) => clean_path("policy name", id)?,
-    };
+    let name = address_of_request(request, name_of, |id| clean_path("policy name", id))?;
     if let ApplyAction::Delete { .. } = request.action {
-        let path = path_of(&name);
-        let answer = client.send(Method::Delete, &path, None).await?;
-        if !(200..300).contains(&answer.status) && answer.status != 404 {
-            return Err(super::client::api_error(Method::Delete, &path, &answer));
-        }
+        client.delete(&path_of(&name)).await?;
         return Ok(None);
     }
     let text = known_policy(&request.attributes)
@@ -214,12 +187,9 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
         },
         _ => write(client, &name, text).await?,
     }
-    let stored = fetch(client, &name).await?.ok_or_else(|| {
-        ProviderError::new(
-            "NotFound",
-            format!("policy `{name}` was not found after it was written"),
-        )
-    })?;
+    let stored = fetch(client, &name)
+        .await?
+        .ok_or_else(|| missing_after_write("policy", &name))?;
     Ok(Some(live(&name, &stored, Some(text))))
 }
 

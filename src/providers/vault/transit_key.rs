@@ -18,21 +18,23 @@
 //! destroy of a key that does not allow it fails with help saying so.
 
 use super::client::{Method, VaultClient, api_error, errors_of};
-use super::engine_path::{EnginePath, already_exists, list_ids};
+use super::engine_path::{EngineObject, EnginePath};
+use super::role_fields::{Field, settings_of};
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
     ResourceSchema,
 };
 use std::collections::BTreeMap;
 
-/// The key type when `type` is not set.
-const DEFAULT_TYPE: &str = "aes256-gcm96";
-
-/// Settings of the key's configuration endpoint, with Vault's defaults: (attribute, default).
-const NUMBERS: &[(&str, u64)] = &[
-    ("min_decryption_version", 1),
-    ("min_encryption_version", 0),
-    ("auto_rotate_period", 0),
+/// The settings a read reports and a create is compared on, with Vault's defaults.
+const FIELDS: &[Field] = &[
+    Field::Text("type", "aes256-gcm96"),
+    Field::Bool("deletion_allowed", false),
+    Field::Bool("exportable", false),
+    Field::Bool("allow_plaintext_backup", false),
+    Field::Number("min_decryption_version", 1),
+    Field::Number("min_encryption_version", 0),
+    Field::Duration("auto_rotate_period"),
 ];
 
 /// Settings Vault never turns off once on: sent only when configured.
@@ -93,66 +95,23 @@ pub fn schema() -> ResourceSchema {
     }
 }
 
-/// The path segment of a key's id.
-const KIND: &str = "keys";
-
-fn address_of(attributes: &Attributes) -> Result<EnginePath, ProviderError> {
-    EnginePath::from_attributes(attributes, KIND, "name")
-}
-
-fn address_from_id(id: &str) -> Result<EnginePath, ProviderError> {
-    EnginePath::from_id(id, KIND, "transit key")
-}
-
-/// The settings a read reports and a create is compared on, from Vault's answer or the configuration.
-fn settings_of(source: &Attributes) -> Attributes {
-    let mut settings = Attributes::new();
-    settings.insert(
-        "type".into(),
-        source
-            .get("type")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or(DEFAULT_TYPE)
-            .into(),
-    );
-    for name in ["deletion_allowed", "exportable", "allow_plaintext_backup"] {
-        settings.insert(
-            name.into(),
-            source
-                .get(name)
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false)
-                .into(),
-        );
-    }
-    for (name, default) in NUMBERS {
-        settings.insert(
-            (*name).into(),
-            source
-                .get(*name)
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(*default)
-                .into(),
-        );
-    }
-    settings
-}
+/// Where the keys are: `BACKEND/keys/NAME` in a `transit` engine.
+const OBJECT: EngineObject = EngineObject {
+    engine: "transit",
+    segment: "keys",
+    label: "transit key",
+};
 
 /// The key as Vault stores it, or None when there is no key (or no engine) at the address.
 async fn fetch(client: &VaultClient, address: &EnginePath) -> Result<Option<Attributes>, ProviderError> {
-    let path = address.id();
-    let answer = client.send(Method::Get, &path, None).await?;
-    if answer.status == 404 {
-        return Ok(None);
-    }
-    if !(200..300).contains(&answer.status) {
-        return Err(api_error(Method::Get, &path, &answer));
-    }
-    Ok(Some(answer.data().as_object().cloned().unwrap_or_default()))
+    Ok(client
+        .read_data(&address.id())
+        .await?
+        .map(|data| data.as_object().cloned().unwrap_or_default()))
 }
 
 fn live_object(address: &EnginePath, stored: &Attributes) -> LiveObject {
-    let mut attributes = settings_of(stored);
+    let mut attributes = settings_of(FIELDS, stored);
     attributes.insert("backend".into(), address.backend.clone().into());
     attributes.insert("name".into(), address.name.clone().into());
     attributes.insert(
@@ -175,7 +134,7 @@ fn live_object(address: &EnginePath, stored: &Attributes) -> LiveObject {
 
 /// Reads the key with id `BACKEND/keys/NAME`.
 pub async fn read(client: &VaultClient, id: &str) -> Result<Option<LiveObject>, ProviderError> {
-    let address = address_from_id(id)?;
+    let address = OBJECT.address_of_id(id)?;
     Ok(fetch(client, &address)
         .await?
         .map(|stored| live_object(&address, &stored)))
@@ -183,8 +142,8 @@ pub async fn read(client: &VaultClient, id: &str) -> Result<Option<LiveObject>, 
 
 /// Whether a stored key is what a create of `attributes` makes: its first version, the same settings.
 fn is_made_by(stored: &Attributes, attributes: &Attributes) -> bool {
-    let mut wanted = settings_of(attributes);
-    let mut found = settings_of(stored);
+    let mut wanted = settings_of(FIELDS, attributes);
+    let mut found = settings_of(FIELDS, stored);
     for name in ONE_WAY {
         if !attributes.contains_key(*name) {
             wanted.remove(*name);
@@ -196,7 +155,7 @@ fn is_made_by(stored: &Attributes, attributes: &Attributes) -> bool {
 
 /// The key a create of these attributes made: one at the name with exactly its settings.
 pub async fn find_by_token(client: &VaultClient, attributes: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    let address = address_of(attributes)?;
+    let address = OBJECT.address(attributes)?;
     Ok(fetch(client, &address)
         .await?
         .filter(|stored| is_made_by(stored, attributes))
@@ -205,7 +164,7 @@ pub async fn find_by_token(client: &VaultClient, attributes: &Attributes) -> Res
 
 /// The key a create of these attributes would collide with.
 pub async fn lookup(client: &VaultClient, attributes: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
-    let address = address_of(attributes)?;
+    let address = OBJECT.address(attributes)?;
     Ok(fetch(client, &address)
         .await?
         .map(|stored| live_object(&address, &stored)))
@@ -213,16 +172,15 @@ pub async fn lookup(client: &VaultClient, attributes: &Attributes) -> Result<Opt
 
 /// Ids of every key of every transit engine.
 pub async fn list(client: &VaultClient) -> Result<Vec<String>, ProviderError> {
-    list_ids(client, "transit", KIND, KIND).await
+    OBJECT.list(client).await
 }
 
 /// Writes the key's whole configuration.
 async fn configure(client: &VaultClient, address: &EnginePath, attributes: &Attributes) -> Result<(), ProviderError> {
-    let settings = settings_of(attributes);
+    let settings = settings_of(FIELDS, attributes);
     let mut body = serde_json::Map::new();
-    body.insert("deletion_allowed".into(), settings["deletion_allowed"].clone());
-    for (name, _) in NUMBERS {
-        body.insert((*name).into(), settings[*name].clone());
+    for name in ["deletion_allowed", "min_decryption_version", "min_encryption_version"] {
+        body.insert(name.into(), settings[name].clone());
     }
     let seconds = settings["auto_rotate_period"].as_u64().unwrap_or(0);
     body.insert("auto_rotate_period".into(), format!("{seconds}s").into());
@@ -244,9 +202,9 @@ async fn configure(client: &VaultClient, address: &EnginePath, attributes: &Attr
 async fn create(client: &VaultClient, address: &EnginePath, attributes: &Attributes) -> Result<(), ProviderError> {
     match fetch(client, address).await? {
         Some(stored) if is_made_by(&stored, attributes) => {}
-        Some(_) => return Err(already_exists("transit key", &address.id(), "name")),
+        Some(_) => return Err(OBJECT.already_exists(address)),
         None => {
-            let settings = settings_of(attributes);
+            let settings = settings_of(FIELDS, attributes);
             let mut body = serde_json::json!({ "type": settings["type"] });
             for name in ONE_WAY {
                 if let Some(flag) = attributes.get(*name).and_then(serde_json::Value::as_bool) {
@@ -283,10 +241,7 @@ async fn delete(client: &VaultClient, address: &EnginePath) -> Result<(), Provid
 
 /// Carries out one apply request for a `vault_transit_secret_backend_key`.
 pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
-    let address = match (&request.action, &request.id) {
-        (ApplyAction::Create { .. }, _) | (_, None) => address_of(&request.attributes)?,
-        (_, Some(id)) => address_from_id(id)?,
-    };
+    let address = OBJECT.address_of(request)?;
     match &request.action {
         ApplyAction::Delete { .. } => {
             delete(client, &address).await?;
@@ -298,18 +253,17 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
     fetch(client, &address)
         .await?
         .map(|stored| live_object(&address, &stored))
-        .ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("transit key `{}` was not found after it was written", address.id()),
-            )
-        })
+        .ok_or_else(|| OBJECT.missing_after_write(&address))
         .map(Some)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{is_made_by, settings_of};
+    use super::{FIELDS, is_made_by};
+
+    fn settings_of(source: &crate::provider::Attributes) -> crate::provider::Attributes {
+        super::settings_of(FIELDS, source)
+    }
 
     fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
         json.as_object().cloned().unwrap_or_default()
