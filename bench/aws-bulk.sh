@@ -65,19 +65,8 @@ if [ -z "$endpoint" ]; then
   curl -fsS -o /dev/null "$endpoint/moto-api/" || { echo "moto_server at $endpoint does not answer" >&2; exit 1; }
 fi
 
-measure() { # prints "seconds peak_kib" for one run of the command; fails unless it exits 0
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-start = time.monotonic()
-run = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-elapsed = time.monotonic() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-if run.returncode != 0:
-    sys.stderr.write(run.stderr.decode(errors="replace")[-4000:])
-    sys.exit(f"{' '.join(sys.argv[1:])}: exit code {run.returncode}")
-print(f"{elapsed:.3f} {peak}")
-PY
-}
+# shellcheck source=bench/measure.sh
+source bench/measure.sh
 
 prefix="kfbench-$(date +%s)-$$"
 folder="$work/config"

@@ -99,10 +99,11 @@ impl Visit for Collector {
             }
             Expression::Traversal(traversal) => {
                 if let Expression::Variable(variable) = &traversal.expr {
+                    // Indexes and splats are stepped over: `local_secret.all[count.index].value` reads `value`.
                     let names: Vec<String> = traversal
                         .operators
                         .iter()
-                        .map_while(|operator| match operator.value() {
+                        .filter_map(|operator| match operator.value() {
                             TraversalOperator::GetAttr(name) => Some(name.value().to_string()),
                             _ => None,
                         })
@@ -178,5 +179,17 @@ mod tests {
             vec![Reference::Variable("m".into())]
         );
         assert_eq!(found("local_secret.db[var.i].id").len(), 2);
+        // The attribute read after an index or a splat is found.
+        for text in ["local_secret.db[count.index].value", "local_secret.db[*].value"] {
+            assert!(
+                found(text).contains(&Reference::Resource {
+                    mode: ResourceMode::Managed,
+                    resource_type: "local_secret".into(),
+                    name: "db".into(),
+                    attribute: Some("value".into()),
+                }),
+                "{text}"
+            );
+        }
     }
 }

@@ -163,3 +163,36 @@ fn a_saved_plan_is_refused_when_a_value_source_changed() {
     // The plan was used: applying it again is refused, the state moved on.
     assert_exit(&workspace.run(&["apply", "change.kfplan"]), 1);
 }
+
+#[test]
+fn a_value_from_an_indexed_resource_created_in_the_same_run_is_written_in_that_run() {
+    let workspace = Workspace::initialized(
+        r#"
+resource "local_key" "main" {
+  description = "k"
+}
+
+resource "local_secret" "source" {
+  count = 3
+  name  = "source-${count.index}"
+  value = generate({ length = 24 })
+  key   = local_key.main.id
+}
+
+resource "local_secret" "copy" {
+  count = 3
+  name  = "copy-${count.index}"
+  value = local_secret.source[count.index].value
+  key   = local_key.main.id
+}
+"#,
+    );
+    assert_exit(&workspace.run(&["apply", "--auto-approve"]), 0);
+    for index in 0..3 {
+        assert_eq!(
+            secret_value(&workspace, &format!("local_secret.copy[{index}]")),
+            secret_value(&workspace, &format!("local_secret.source[{index}]"))
+        );
+    }
+    assert_exit(&workspace.run(&["plan", "--detailed-exitcode"]), 0);
+}

@@ -10,8 +10,8 @@
 use crate::services::{vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
 use crate::vault_support::{
-    assert_plan_empty, attributes, check_compliance, configured_provider, enable_auth, keyform_command, root,
-    token_provider_block, unique, vault,
+    assert_plan_empty, attributes, check_compliance, configured_provider, enable_auth, keyform_command, login_policies,
+    root, token_provider_block, unique, vault,
 };
 use std::collections::BTreeMap;
 use std::process::Output;
@@ -232,12 +232,9 @@ async fn an_approle_logs_in_with_its_policies_and_ttl_and_the_provider_authentic
     );
     assert_eq!(status, 200, "login: {body}");
     assert_eq!(body["auth"]["lease_duration"], 3600, "{body}");
-    let policies: Vec<&str> = body["auth"]["token_policies"]
-        .as_array()
-        .map(|items| items.iter().filter_map(serde_json::Value::as_str).collect())
-        .unwrap_or_default();
-    assert!(policies.contains(&policy_name.as_str()), "{policies:?}");
-    assert!(policies.contains(&"default"), "{policies:?}");
+    let policies = login_policies(&body);
+    assert!(policies.contains(&policy_name), "{policies:?}");
+    assert!(policies.iter().any(|policy| policy == "default"), "{policies:?}");
 
     // The provider now logs in with the AppRole, with no token in its environment, and applies a change.
     let mut configuration = approle_configuration(&backend, &policy_name, &approle_provider(&backend, &role_id), "1h");

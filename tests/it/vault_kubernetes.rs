@@ -19,7 +19,8 @@ use crate::services::{vault_address, vault_token};
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
 use crate::vault_jwt::{assert_outlasted, made_policy, managing_policy, now, outlasting, sign_es256};
 use crate::vault_support::{
-    assert_plan_empty, check_compliance, enable_auth, keyform_command, root, token_provider_block, unique, vault,
+    assert_plan_empty, check_compliance, enable_auth, keyform_command, login_policies, root, token_provider_block,
+    unique, vault,
 };
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -357,11 +358,8 @@ async fn a_kubernetes_service_account_logs_in_and_the_provider_applies_with_it()
     let (status, body) = login(&app_token);
     assert_eq!(status, 200, "login: {body}");
     assert_eq!(body["auth"]["lease_duration"], 3600, "{body}");
-    let policies: Vec<&str> = body["auth"]["token_policies"]
-        .as_array()
-        .map(|items| items.iter().filter_map(serde_json::Value::as_str).collect())
-        .unwrap_or_default();
-    assert!(policies.contains(&policy_name.as_str()), "{policies:?}");
+    let policies = login_policies(&body);
+    assert!(policies.contains(&policy_name), "{policies:?}");
     assert_eq!(body["auth"]["metadata"]["service_account_name"], "app", "{body}");
     assert!(
         reviewers.reviewers().contains(&first_reviewer),

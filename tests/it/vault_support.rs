@@ -161,3 +161,17 @@ pub fn apply_with_token(workspace: &crate::support::Workspace) {
     let plan = keyform_with_token(workspace, &["plan", "--detailed-exitcode"]);
     assert_plan_empty(&plan, "a second plan is empty");
 }
+
+/// The policies of the token a login answer (`auth/MOUNT/login`) gave.
+pub fn login_policies(body: &serde_json::Value) -> Vec<String> {
+    body["auth"]["token_policies"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,16 @@
+# Sourced by the bench scripts that run against a service: `measure COMMAND...`
+# runs the command once and prints "seconds peak_kib"; it fails (with the
+# command's last stderr) unless the command exits 0.
+measure() { # prints "seconds peak_kib" for one run of the command; fails unless it exits 0
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+start = time.monotonic()
+run = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+elapsed = time.monotonic() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+if run.returncode != 0:
+    sys.stderr.write(run.stderr.decode(errors="replace")[-4000:])
+    sys.exit(f"{' '.join(sys.argv[1:])}: exit code {run.returncode}")
+print(f"{elapsed:.3f} {peak}")
+PY
+}
