@@ -43,4 +43,5 @@ mod vault_login;
 mod vault_pki;
 mod vault_secret_id;
 mod vault_support;
+mod vault_token_renewal;
 mod vault_transit;

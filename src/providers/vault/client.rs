@@ -13,7 +13,9 @@
 //! Kubernetes): the client logs in with POST `auth/MOUNT/login`, keeps the
 //! client token and its lease duration, and before each request logs in
 //! again when less than 10% of the TTL remains, so an apply that outlasts
-//! one token goes on with the next.
+//! one token goes on with the next. A configured token is looked up on first
+//! use (`auth/token/lookup-self`) and, when Vault says it is renewable,
+//! renewed (`auth/token/renew-self`) once half of its TTL has passed.
 //!
 //! Vault's `errors` list becomes the message of a [`ProviderError`] naming
 //! the method and path; a 403 says which capability on which path is missing.
@@ -120,9 +122,17 @@ struct Session {
     obtained: Instant,
     /// The lease duration Vault gave; zero for a token that does not expire.
     ttl: Duration,
+    /// Whether Vault renews the token (`auth/token/renew-self`); a login's token is obtained again instead.
+    renewable: bool,
 }
 
 impl Session {
+    /// Whether half of the token's TTL has passed: a renewable token is renewed then, while requests still
+    /// come, since an expired token can no longer be renewed.
+    fn is_half_spent(&self, now: Instant) -> bool {
+        !self.ttl.is_zero() && now.saturating_duration_since(self.obtained) >= self.ttl / 2
+    }
+
     /// Whether less than 10% of the token's TTL remains.
     fn is_stale(&self, now: Instant) -> bool {
         if self.ttl.is_zero() {
@@ -135,7 +145,12 @@ impl Session {
 
 /// How the client authenticates.
 enum Authentication {
-    Token(SensitiveString),
+    /// A configured token. Its lease (looked up on first use) is renewed (`auth/token/renew-self`) once half
+    /// of it has passed, when Vault says it is renewable.
+    Token {
+        token: SensitiveString,
+        lease: tokio::sync::Mutex<Option<Session>>,
+    },
     Login {
         login: Login,
         session: tokio::sync::Mutex<Option<Session>>,
@@ -234,7 +249,10 @@ impl VaultClient {
                     login,
                     session: tokio::sync::Mutex::new(None),
                 },
-                None => Authentication::Token(settings.token),
+                None => Authentication::Token {
+                    token: settings.token,
+                    lease: tokio::sync::Mutex::new(None),
+                },
             },
             namespace: settings.namespace,
         })
@@ -244,7 +262,18 @@ impl VaultClient {
     /// when there is none yet or less than 10% of its TTL remains.
     async fn current_token(&self) -> Result<SensitiveString, ProviderError> {
         match &self.authentication {
-            Authentication::Token(token) => Ok(token.clone()),
+            Authentication::Token { token, lease } => {
+                let mut lease = lease.lock().await;
+                let now = Instant::now();
+                match lease.as_ref() {
+                    None => *lease = Some(self.token_lease(token, "auth/token/lookup-self").await),
+                    Some(current) if current.renewable && current.is_half_spent(now) => {
+                        *lease = Some(self.token_lease(token, "auth/token/renew-self").await);
+                    }
+                    Some(_) => {}
+                }
+                Ok(token.clone())
+            }
             Authentication::Login { login, session } => {
                 let mut session = session.lock().await;
                 if let Some(current) = session.as_ref().filter(|current| !current.is_stale(Instant::now())) {
@@ -255,6 +284,36 @@ impl VaultClient {
                 *session = Some(fresh);
                 Ok(token)
             }
+        }
+    }
+
+    /// The lease of the configured token, from `auth/token/lookup-self` (GET) or `auth/token/renew-self`
+    /// (POST). A token Vault does not describe (no permission, or an answer without a TTL) is used as it is,
+    /// never renewed; its own requests then say what is wrong.
+    async fn token_lease(&self, token: &SensitiveString, path: &str) -> Session {
+        let renewing = path.ends_with("renew-self");
+        let method = if renewing { Method::Post } else { Method::Get };
+        let obtained = Instant::now();
+        let answer = self
+            .send_with(method, path, renewing.then(|| serde_json::json!({})), Some(token))
+            .await;
+        let (ttl, renewable) = match &answer {
+            Ok(answer) if (200..300).contains(&answer.status) && renewing => (
+                answer.body["auth"]["lease_duration"].as_u64().unwrap_or(0),
+                answer.body["auth"]["renewable"].as_bool().unwrap_or(false),
+            ),
+            Ok(answer) if (200..300).contains(&answer.status) => (
+                answer.data()["ttl"].as_u64().unwrap_or(0),
+                answer.data()["renewable"].as_bool().unwrap_or(false),
+            ),
+            _ => (0, false),
+        };
+        tracing::debug!(path, ttl, renewable, "vault token lease");
+        Session {
+            token: token.clone(),
+            obtained,
+            ttl: Duration::from_secs(ttl),
+            renewable,
         }
     }
 
@@ -276,6 +335,7 @@ impl VaultClient {
             token: SensitiveString::new(token.to_string()),
             obtained,
             ttl: Duration::from_secs(ttl),
+            renewable: false,
         })
     }
 
@@ -622,6 +682,7 @@ mod tests {
     fn a_session_is_stale_when_less_than_a_tenth_of_its_ttl_remains() {
         let obtained = std::time::Instant::now();
         let session = super::Session {
+            renewable: false,
             token: SensitiveString::new("t"),
             obtained,
             ttl: std::time::Duration::from_secs(100),
