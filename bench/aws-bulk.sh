@@ -28,15 +28,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--profile debug|release] [--count 200] [--parallelism 16] [--binary PATH (skips the build)]" >&2; exit 2 ;;
   esac
 done
-if [ -n "$binary" ]; then
-  binary=$(realpath "$binary")
-elif [ "$profile" = release ]; then
-  cargo build --release --quiet
-  binary="${CARGO_TARGET_DIR:-$PWD/target}/release/keyform"
-else
-  cargo build --quiet
-  binary="${CARGO_TARGET_DIR:-$PWD/target}/debug/keyform"
-fi
+# shellcheck source=bench/measure.sh
+source bench/measure.sh
+binary=$(keyform_binary "$profile" "$binary")
 
 work=$(mktemp -d)
 moto_pid=""
@@ -65,8 +59,6 @@ if [ -z "$endpoint" ]; then
   curl -fsS -o /dev/null "$endpoint/moto-api/" || { echo "moto_server at $endpoint does not answer" >&2; exit 1; }
 fi
 
-# shellcheck source=bench/measure.sh
-source bench/measure.sh
 
 prefix="kfbench-$(date +%s)-$$"
 folder="$work/config"

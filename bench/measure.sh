@@ -1,6 +1,20 @@
-# Sourced by the bench scripts that run against a service: `measure COMMAND...`
-# runs the command once and prints "seconds peak_kib"; it fails (with the
-# command's last stderr) unless the command exits 0.
+# Sourced by the bench scripts (from the repository's root).
+#   keyform_binary PROFILE [PATH]  prints the keyform binary to measure: PATH as given, or the one
+#                                  `cargo build` makes for PROFILE (debug or release)
+#   measure COMMAND...             runs the command once and prints "seconds peak_kib"; it fails
+#                                  (with the command's last stderr) unless the command exits 0
+keyform_binary() {
+  if [ -n "${2:-}" ]; then
+    realpath "$2"
+  elif [ "$1" = release ]; then
+    cargo build --release --quiet >&2
+    echo "${CARGO_TARGET_DIR:-$PWD/target}/release/keyform"
+  else
+    cargo build --quiet >&2
+    echo "${CARGO_TARGET_DIR:-$PWD/target}/debug/keyform"
+  fi
+}
+
 measure() { # prints "seconds peak_kib" for one run of the command; fails unless it exits 0
   python3 - "$@" <<'PY'
 import resource, subprocess, sys, time

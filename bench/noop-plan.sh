@@ -4,39 +4,26 @@
 # wall time and peak memory (from /usr/bin/time, or Python's resource module).
 #
 #   bench/noop-plan.sh --profile release --sizes "1000 10000 50000"
+#   bench/noop-plan.sh --binary target/debug/keyform --sizes 1000   # no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=release
 sizes="1000 10000 50000"
+binary=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="$2"; shift 2 ;;
     --sizes) sizes="$2"; shift 2 ;;
-    *) echo "usage: $0 [--profile debug|release] [--sizes \"1000 10000\"]" >&2; exit 2 ;;
+    --binary) binary="$2"; shift 2 ;;
+    *) echo "usage: $0 [--profile debug|release] [--sizes \"1000 10000\"] [--binary PATH (skips the build)]" >&2; exit 2 ;;
   esac
 done
-if [ "$profile" = release ]; then
-  cargo build --release --quiet
-  binary="${CARGO_TARGET_DIR:-$PWD/target}/release/keyform"
-else
-  cargo build --quiet
-  binary="${CARGO_TARGET_DIR:-$PWD/target}/debug/keyform"
-fi
+# shellcheck source=bench/measure.sh
+source bench/measure.sh
+binary=$(keyform_binary "$profile" "$binary")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-measure() { # prints "seconds peak_kib" for one run of the command
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-start = time.monotonic()
-code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-elapsed = time.monotonic() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-if code != 0:
-    sys.exit(f"command failed with exit code {code}")
-print(f"{elapsed:.3f} {peak}")
-PY
-}
 
 printf '%-10s %-12s %-14s %-14s\n' resources apply_s noop_plan_s peak_rss_mb
 for size in $sizes; do

@@ -27,15 +27,9 @@ if [ -z "${KEYFORM_TEST_VAULT_ADDR:-}" ] || [ -z "${KEYFORM_TEST_VAULT_TOKEN:-}"
   echo "KEYFORM_TEST_VAULT_ADDR and KEYFORM_TEST_VAULT_TOKEN are not set: run scripts/services start && source .tools/services.env" >&2
   exit 1
 fi
-if [ "$profile" = release ]; then
-  cargo build --release --quiet
-  binary="${CARGO_TARGET_DIR:-$PWD/target}/release/keyform"
-else
-  cargo build --quiet
-  binary="${CARGO_TARGET_DIR:-$PWD/target}/debug/keyform"
-fi
 # shellcheck source=bench/measure.sh
 source bench/measure.sh
+binary=$(keyform_binary "$profile")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
