@@ -10,7 +10,9 @@ use super::model::{
     ValidationConfig, VariableConfig,
 };
 use crate::addr::{ResourceAddress, ResourceMode};
-use crate::diag::{Code, Diagnostic, Diagnostics, FileId, SourceMap, Span, did_you_mean};
+use crate::diag::{
+    Code, Diagnostic, Diagnostics, FileId, SourceMap, Span, did_you_mean, unknown_attribute, unknown_block,
+};
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Block, Body, Structure};
@@ -333,35 +335,18 @@ impl FileLoader<'_> {
     fn check_names(&mut self, body: &BodyConfig, context: &str, attributes: &[&str], blocks: &[&str]) {
         for attribute in body.attributes.values() {
             if !attributes.contains(&attribute.name.as_str()) {
-                let help = match did_you_mean(&attribute.name, attributes.iter().copied()) {
-                    Some(name) => format!("did you mean `{name}`?"),
-                    None => format!("{context} takes: {}", attributes.join(", ")),
-                };
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownAttribute,
-                        format!("{context} has no attribute `{}`", attribute.name),
-                    )
-                    .with_optional_label(attribute.name_span.clone(), "unknown attribute")
-                    .with_help(help),
-                );
+                self.diagnostics.push(unknown_attribute(
+                    context,
+                    &attribute.name,
+                    attribute.name_span.clone(),
+                    attributes,
+                ));
             }
         }
         for block in &body.blocks {
             if !blocks.contains(&block.block_type.as_str()) {
-                let help = match did_you_mean(&block.block_type, blocks.iter().copied()) {
-                    Some(name) => format!("did you mean `{name}`?"),
-                    None if blocks.is_empty() => format!("{context} takes no nested blocks"),
-                    None => format!("{context} takes the blocks: {}", blocks.join(", ")),
-                };
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownBlock,
-                        format!("{context} has no block `{}`", block.block_type),
-                    )
-                    .with_optional_label(block.span.clone(), "unknown block")
-                    .with_help(help),
-                );
+                self.diagnostics
+                    .push(unknown_block(context, &block.block_type, block.span.clone(), blocks));
             }
         }
     }

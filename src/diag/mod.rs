@@ -177,6 +177,30 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, candidate)| candidate)
 }
 
+/// `OWNER has no block `NAME``, with a did-you-mean over the blocks `offered` (OWNER: `aws_kms_key`,
+/// `a rotation block`, `provider "aws"`).
+pub fn unknown_block(owner: &str, name: &str, span: Option<Span>, offered: &[&str]) -> Diagnostic {
+    let help = match did_you_mean(name, offered.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None if offered.is_empty() => format!("{owner} takes no nested blocks"),
+        None => format!("{owner} takes the blocks: {}", offered.join(", ")),
+    };
+    Diagnostic::error(Code::UnknownBlock, format!("{owner} has no block `{name}`"))
+        .with_optional_label(span, "unknown block")
+        .with_help(help)
+}
+
+/// `OWNER has no attribute `NAME``, with a did-you-mean over the attributes `offered`.
+pub fn unknown_attribute(owner: &str, name: &str, span: Option<Span>, offered: &[&str]) -> Diagnostic {
+    let help = match did_you_mean(name, offered.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!("{owner} takes: {}", offered.join(", ")),
+    };
+    Diagnostic::error(Code::UnknownAttribute, format!("{owner} has no attribute `{name}`"))
+        .with_optional_label(span, "unknown attribute")
+        .with_help(help)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

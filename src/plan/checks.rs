@@ -7,8 +7,8 @@
 use super::desired::mask_literals;
 use crate::addr::ResourceMode;
 use crate::config::model::{ModuleConfig, ProviderConfig, ResourceConfig};
-use crate::diag::{Code, Diagnostic, Diagnostics, SourceMap, did_you_mean};
-use crate::provider::ResourceSchema;
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceMap, did_you_mean, unknown_attribute, unknown_block};
+use crate::provider::{BlockSchema, ResourceSchema};
 use crate::providers::{PROVIDER_NAMES, registry};
 use std::collections::HashMap;
 
@@ -137,6 +137,11 @@ fn unknown_type(resource: &ResourceConfig, schemas: &HashMap<String, ResourceSch
     .with_help(help)
 }
 
+/// The names of a block's attributes.
+pub fn attribute_names(block: &BlockSchema) -> Vec<&'static str> {
+    block.attributes.iter().map(|attribute| attribute.name).collect()
+}
+
 fn check_resource(
     resource: &ResourceConfig,
     schema: &ResourceSchema,
@@ -155,18 +160,12 @@ fn check_resource(
                     .map(|candidate| candidate.name)
                     .collect();
                 names.extend(schema.blocks.iter().map(|block| block.name));
-                let help = match did_you_mean(&attribute.name, names.iter().copied()) {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("{} takes: {}", schema.type_name, names.join(", ")),
-                };
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownAttribute,
-                        format!("{} has no attribute `{}`", schema.type_name, attribute.name),
-                    )
-                    .with_optional_label(attribute.name_span.clone(), "unknown attribute")
-                    .with_help(help),
-                );
+                diagnostics.push(unknown_attribute(
+                    schema.type_name,
+                    &attribute.name,
+                    attribute.name_span.clone(),
+                    &names,
+                ));
             }
         }
     }
@@ -178,21 +177,15 @@ fn check_resource(
                 .map(|block| block.name)
                 .filter(|name| !name.contains('.'))
                 .collect();
-            let help = match did_you_mean(&block.block_type, names.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None if names.is_empty() => format!("{} takes no nested blocks", schema.type_name),
-                None => format!("{} takes the blocks: {}", schema.type_name, names.join(", ")),
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::UnknownBlock,
-                    format!("{} has no block `{}`", schema.type_name, block.block_type),
-                )
-                .with_optional_label(block.span.clone(), "unknown block")
-                .with_help(help),
-            );
+            diagnostics.push(unknown_block(
+                schema.type_name,
+                &block.block_type,
+                block.span.clone(),
+                &names,
+            ));
             continue;
         };
+        let owner = format!("a {} block", block_schema.name);
         // A block inside a block is declared under its dotted path (`rotation_policy.automatic`).
         for nested in &block.body.blocks {
             let path = format!("{}.{}", block_schema.name, nested.block_type);
@@ -203,40 +196,21 @@ fn check_resource(
                     .iter()
                     .filter_map(|candidate| candidate.name.strip_prefix(&prefix))
                     .collect();
-                let help = match did_you_mean(&nested.block_type, names.iter().copied()) {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None if names.is_empty() => format!("a {} block takes no nested blocks", block_schema.name),
-                    None => format!("a {} block takes the blocks: {}", block_schema.name, names.join(", ")),
-                };
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownBlock,
-                        format!("a {} block has no block `{}`", block_schema.name, nested.block_type),
-                    )
-                    .with_optional_label(nested.span.clone(), "unknown block")
-                    .with_help(help),
-                );
+                diagnostics.push(unknown_block(&owner, &nested.block_type, nested.span.clone(), &names));
                 continue;
             };
             for attribute in nested.body.attributes.values() {
-                if nested_schema
+                if !nested_schema
                     .attributes
                     .iter()
-                    .all(|candidate| candidate.name != attribute.name)
+                    .any(|candidate| candidate.name == attribute.name)
                 {
-                    let names: Vec<&str> = nested_schema
-                        .attributes
-                        .iter()
-                        .map(|candidate| candidate.name)
-                        .collect();
-                    diagnostics.push(
-                        Diagnostic::error(
-                            Code::UnknownAttribute,
-                            format!("a {path} block has no attribute `{}`", attribute.name),
-                        )
-                        .with_optional_label(attribute.name_span.clone(), "unknown attribute")
-                        .with_help(format!("a {path} block takes: {}", names.join(", "))),
-                    );
+                    diagnostics.push(unknown_attribute(
+                        &format!("a {path} block"),
+                        &attribute.name,
+                        attribute.name_span.clone(),
+                        &attribute_names(nested_schema),
+                    ));
                 }
             }
         }
@@ -249,19 +223,12 @@ fn check_resource(
                 .iter()
                 .any(|candidate| candidate.name == attribute.name)
             {
-                let names: Vec<&str> = block_schema.attributes.iter().map(|candidate| candidate.name).collect();
-                let help = match did_you_mean(&attribute.name, names.iter().copied()) {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("a {} block takes: {}", block_schema.name, names.join(", ")),
-                };
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownAttribute,
-                        format!("a {} block has no attribute `{}`", block_schema.name, attribute.name),
-                    )
-                    .with_optional_label(attribute.name_span.clone(), "unknown attribute")
-                    .with_help(help),
-                );
+                diagnostics.push(unknown_attribute(
+                    &owner,
+                    &attribute.name,
+                    attribute.name_span.clone(),
+                    &attribute_names(block_schema),
+                ));
             }
         }
     }

@@ -710,18 +710,12 @@ impl Engine {
             for attribute in config.body.attributes.values() {
                 let Some(attribute_schema) = schema.iter().find(|candidate| candidate.name == attribute.name) else {
                     let names: Vec<&str> = schema.iter().map(|candidate| candidate.name).collect();
-                    let help = match did_you_mean(&attribute.name, names.iter().copied()) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None => format!("provider \"{}\" takes: {}", provider.name(), names.join(", ")),
-                    };
-                    self.report(
-                        Diagnostic::error(
-                            Code::UnknownAttribute,
-                            format!("provider \"{}\" has no attribute `{}`", provider.name(), attribute.name),
-                        )
-                        .with_optional_label(attribute.name_span.clone(), "unknown attribute")
-                        .with_help(help),
-                    );
+                    self.report(crate::diag::unknown_attribute(
+                        &format!("provider \"{}\"", provider.name()),
+                        &attribute.name,
+                        attribute.name_span.clone(),
+                        &names,
+                    ));
                     ok = false;
                     continue;
                 };

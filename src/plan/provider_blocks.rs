@@ -17,11 +17,12 @@
 //! block or not, must come from a value source: a literal is refused
 //! ([`provider_secret`]), as it is in a resource.**
 
+use super::checks::attribute_names;
 use crate::config::eval::{Scope, evaluate};
 use crate::config::model::{BlockConfig, BodyConfig};
 use crate::config::value::Value;
 use crate::diag::Span;
-use crate::diag::{Code, Diagnostic, did_you_mean};
+use crate::diag::{Code, Diagnostic, unknown_attribute, unknown_block};
 use crate::provider::{Attributes, BlockSchema, Provider};
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
@@ -64,23 +65,12 @@ pub fn evaluate_provider_blocks(
                 .map(|schema| schema.name)
                 .filter(|name| !name.contains('.'))
                 .collect();
-            let help = match did_you_mean(&block.block_type, names.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None if names.is_empty() => format!("provider \"{}\" takes no nested blocks", provider.name()),
-                None => format!(
-                    "provider \"{}\" takes the blocks: {}",
-                    provider.name(),
-                    names.join(", ")
-                ),
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::UnknownBlock,
-                    format!("provider \"{}\" has no block `{}`", provider.name(), block.block_type),
-                )
-                .with_optional_label(block.span.clone(), "unknown block")
-                .with_help(help),
-            );
+            diagnostics.push(unknown_block(
+                &format!("provider \"{}\"", provider.name()),
+                &block.block_type,
+                block.span.clone(),
+                &names,
+            ));
             continue;
         };
         if attributes.contains_key(block_schema.name) {
@@ -106,19 +96,12 @@ pub fn evaluate_provider_blocks(
                     .iter()
                     .filter_map(|schema| schema.name.strip_prefix(&prefix))
                     .collect();
-                let help = match did_you_mean(&inner.block_type, names.iter().copied()) {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None if names.is_empty() => format!("`{}` takes no nested blocks", block_schema.name),
-                    None => format!("`{}` takes the blocks: {}", block_schema.name, names.join(", ")),
-                };
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownBlock,
-                        format!("block `{}` has no block `{}`", block_schema.name, inner.block_type),
-                    )
-                    .with_optional_label(inner.span.clone(), "unknown block")
-                    .with_help(help),
-                );
+                diagnostics.push(unknown_block(
+                    &format!("block `{}`", block_schema.name),
+                    &inner.block_type,
+                    inner.span.clone(),
+                    &names,
+                ));
                 continue;
             };
             if object.contains_key(&inner.block_type) {
@@ -153,19 +136,12 @@ fn evaluate_block_attributes(
             .iter()
             .find(|candidate| candidate.name == attribute.name)
         else {
-            let names = block_schema.attributes.iter().map(|candidate| candidate.name);
-            let help = match did_you_mean(&attribute.name, names) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!("`{}` takes: {}", block_schema.name, attribute_names(block_schema)),
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::UnknownAttribute,
-                    format!("block `{}` has no attribute `{}`", block_schema.name, attribute.name),
-                )
-                .with_optional_label(attribute.name_span.clone(), "unknown attribute")
-                .with_help(help),
-            );
+            diagnostics.push(unknown_attribute(
+                &format!("block `{}`", block_schema.name),
+                &attribute.name,
+                attribute.name_span.clone(),
+                &attribute_names(block_schema),
+            ));
             continue;
         };
         let secret_name = format!("{}.{}", block_schema.name, attribute.name);
@@ -208,13 +184,4 @@ fn evaluate_block_attributes(
             .with_help(missing.description),
         );
     }
-}
-
-fn attribute_names(block: &BlockSchema) -> String {
-    block
-        .attributes
-        .iter()
-        .map(|attribute| attribute.name)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
