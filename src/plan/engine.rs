@@ -1693,11 +1693,18 @@ fn annotate_deletion(change: &mut InstanceChange, schemas: &HashMap<String, Reso
     let recoverable = schemas
         .get(&change.resource_type)
         .is_some_and(|schema| schema.recoverable_deletion);
-    let window = change.prior.as_ref().and_then(|prior| {
-        prior
-            .attributes
+    // What the refresh read first (a provider setting such as Azure's purge-on-destroy flags changes the
+    // window without an apply), then what state recorded.
+    let window = [
+        change.live.as_ref().map(|live| &live.attributes),
+        change.prior.as_ref().map(|prior| &prior.attributes),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|attributes| {
+        attributes
             .get("deletion_window_in_days")
-            .or_else(|| prior.attributes.get("recovery_window_in_days"))
+            .or_else(|| attributes.get("recovery_window_in_days"))
             .and_then(serde_json::Value::as_u64)
     });
     match (recoverable, window) {

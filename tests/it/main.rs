@@ -14,6 +14,7 @@ mod azure;
 mod azure_auth;
 mod azure_canary;
 mod azure_crash;
+mod azure_deletion_plan;
 mod azure_drift;
 mod azure_faithfulness;
 mod azure_keys;
