@@ -19,7 +19,7 @@ import uuid
 
 try:
     import requests
-    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
     from azure.identity import ClientAssertionCredential, ClientSecretCredential, WorkloadIdentityCredential
     from azure.keyvault.keys import (
         KeyClient,
@@ -43,6 +43,8 @@ AUTHORITY = ENV["KEYFORM_AZURE_AUTHORITY_HOST"]
 RESOURCE_MANAGER = ENV["KEYFORM_AZURE_RESOURCE_MANAGER"]
 VAULT_SUFFIX = ENV["KEYFORM_AZURE_KEY_VAULT_SUFFIX"]
 RESOURCE_GROUP = "rg-faithfulness"
+KEY_VAULT_PROVIDER = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.KeyVault"
+GROUP_VAULTS = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults"
 
 
 def unique(prefix):
@@ -54,6 +56,15 @@ def error_codes(error):
     body = error.response.json()
     inner = body["error"].get("innererror") or {}
     return [error.status_code, body["error"]["code"], inner.get("code")]
+
+
+def failure(call, *args, fields=3):
+    """The first `fields` of error_codes() for the HttpResponseError that call(*args) raises; None when it succeeds."""
+    try:
+        call(*args)
+    except HttpResponseError as error:
+        return error_codes(error)[:fields]
+    return None
 
 
 class Arm:
@@ -73,10 +84,10 @@ class Arm:
         return response.status_code, (response.json() if response.content else None)
 
     def vault_path(self, name):
-        return (
-            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
-            f"/providers/Microsoft.KeyVault/vaults/{name}"
-        )
+        return f"{GROUP_VAULTS}/{name}"
+
+    def deleted_vault_path(self, name):
+        return f"{KEY_VAULT_PROVIDER}/locations/westeurope/deletedVaults/{name}"
 
     def create_vault(self, name, purge_protection, retention_days):
         properties = {
@@ -142,7 +153,11 @@ def check_arm(arm, summary):
     path = arm.vault_path(protected)
     refusals = {}
     status, body = arm.call("PATCH", path, {"properties": {"softDeleteRetentionInDays": 30}})
-    refusals["retention_change"] = [status, body["error"]["code"], "softDeleteRetentionInDays" in body["error"]["message"]]
+    refusals["retention_change"] = [
+        status,
+        body["error"]["code"],
+        "softDeleteRetentionInDays" in body["error"]["message"],
+    ]
     status, body = arm.call("PATCH", path, {"properties": {"enablePurgeProtection": False}})
     refusals["purge_protection_off"] = [status, body["error"]["code"], "irreversible" in body["error"]["message"]]
     status, body = arm.call("GET", path, api_version=None)
@@ -154,11 +169,12 @@ def check_arm(arm, summary):
     status, body = arm.create_vault("9-not-a-vault-name", purge_protection=False, retention_days=7)
     refusals["bad_name"] = [status, body["error"]["code"]]
     summary["arm_refusals"] = refusals
-    status, body = arm.call("PATCH", path, {"tags": {"team": "platform"}, "properties": {"enabledForDeployment": True}})
+    patch = {"tags": {"team": "platform"}, "properties": {"enabledForDeployment": True}}
+    status, body = arm.call("PATCH", path, patch)
     summary["arm_patch"] = [status, body["tags"], body["properties"]["enabledForDeployment"]]
     plain = unique("kfplain")
     arm.create_vault(plain, purge_protection=False, retention_days=90)
-    status, listed = arm.call("GET", f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults")
+    status, listed = arm.call("GET", GROUP_VAULTS)
     summary["arm_list"] = [status, sorted(v["name"] for v in listed["value"]) == sorted([protected, plain])]
     return protected, plain
 
@@ -171,14 +187,14 @@ def check_vault_lifecycle(arm, summary):
     result = {"delete": status}
     status, body = arm.create_vault(name, purge_protection=True, retention_days=7)
     result["create_over_deleted"] = [status, body["error"]["code"]]
-    deleted_path = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/{name}"
+    deleted_path = arm.deleted_vault_path(name)
     status, deleted = arm.call("GET", deleted_path)
     result["get_deleted"] = [status, deleted["type"], deleted["properties"]["purgeProtectionEnabled"]]
     status, body = arm.call("POST", deleted_path + "/purge")
     result["purge_protected"] = [status, body["error"]["code"]]
-    status, listed = arm.call("GET", f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.KeyVault/deletedVaults")
+    status, listed = arm.call("GET", f"{KEY_VAULT_PROVIDER}/deletedVaults")
     result["list_deleted"] = [status, [v["name"] for v in listed["value"]] == [name]]
-    availability_path = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.KeyVault/checkNameAvailability"
+    availability_path = f"{KEY_VAULT_PROVIDER}/checkNameAvailability"
     status, availability = arm.call("POST", availability_path, {"name": name, "type": "Microsoft.KeyVault/vaults"})
     result["name_available"] = [status, availability["nameAvailable"], availability.get("reason")]
     recover = {
@@ -186,11 +202,12 @@ def check_vault_lifecycle(arm, summary):
         "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}, "createMode": "recover"},
     }
     status, body = arm.call("PUT", arm.vault_path(name), recover)
-    result["recover"] = [status, body["properties"]["softDeleteRetentionInDays"], body["properties"].get("enablePurgeProtection")]
+    properties = body["properties"]
+    result["recover"] = [status, properties["softDeleteRetentionInDays"], properties.get("enablePurgeProtection")]
     unprotected = unique("kfgone")
     arm.create_vault(unprotected, purge_protection=False, retention_days=7)
     arm.call("DELETE", arm.vault_path(unprotected))
-    gone_path = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/{unprotected}"
+    gone_path = arm.deleted_vault_path(unprotected)
     status, _ = arm.call("POST", gone_path + "/purge")
     result["purge"] = status
     status, _ = arm.call("GET", gone_path)
@@ -223,50 +240,30 @@ def check_secrets(credential, protected, plain, summary):
         "retention_seconds": int((deleted.scheduled_purge_date - deleted.deleted_date).total_seconds()),
         "listed": name in [d.name for d in client.list_deleted_secrets()],
     }
-    try:
-        client.get_secret(name)
-        result["get_deleted_name"] = None
-    except ResourceNotFoundError as error:
-        result["get_deleted_name"] = error_codes(error)
-    try:
-        client.set_secret(name, "third-value")
-        result["set_over_deleted"] = None
-    except HttpResponseError as error:
-        result["set_over_deleted"] = error_codes(error)
-    try:
-        client.purge_deleted_secret(name)
-        result["purge_protected"] = None
-    except HttpResponseError as error:
-        result["purge_protected"] = [error.status_code, error.response.json()["error"]["code"]]
+    result["get_deleted_name"] = failure(client.get_secret, name)
+    result["set_over_deleted"] = failure(client.set_secret, name, "third-value")
+    result["purge_protected"] = failure(client.purge_deleted_secret, name, fields=2)
     poller = client.begin_recover_deleted_secret(name)
-    try:
-        client.set_secret(name, "third-value")
-        result["set_while_recovering"] = None
-    except HttpResponseError as error:
-        result["set_while_recovering"] = error_codes(error)
+    result["set_while_recovering"] = failure(client.set_secret, name, "third-value")
     poller.wait()
-    retries = 0
-    while True:
-        try:
-            client.set_secret(name, "third-value")
+    for _ in range(50):  # writes may meet ObjectIsBeingRecovered a little longer than reads wait for
+        refused = failure(client.set_secret, name, "third-value")
+        if refused is None:
             break
-        except HttpResponseError as error:
-            if error_codes(error)[2] != "ObjectIsBeingRecovered" or retries >= 50:
-                raise
-            retries += 1
-            time.sleep(0.2)
-    result["after_recovery"] = [client.get_secret(name).value == "third-value", len(list(client.list_properties_of_secret_versions(name)))]
+        if refused[2] != "ObjectIsBeingRecovered":
+            raise RuntimeError(f"setting the recovered secret failed: {refused}")
+        time.sleep(0.2)
+    result["after_recovery"] = [
+        client.get_secret(name).value == "third-value",
+        len(list(client.list_properties_of_secret_versions(name))),
+    ]
 
     plain_client = SecretClient(f"https://{plain}.{VAULT_SUFFIX}/", credential)
     gone = unique("scratch")
     plain_client.set_secret(gone, "scratch-value")
     plain_deleted = plain_client.begin_delete_secret(gone).result()
     plain_client.purge_deleted_secret(gone)
-    try:
-        plain_client.get_deleted_secret(gone)
-        result["purged"] = False
-    except ResourceNotFoundError:
-        result["purged"] = True
+    result["purged"] = failure(plain_client.get_deleted_secret, gone, fields=1) == [404]
     result["plain_recovery_level"] = plain_deleted.properties.recovery_level
     for index in range(27):
         plain_client.set_secret(f"page-{index}", "paged")
@@ -312,15 +309,13 @@ def check_keys(credential, protected, summary):
     result["policy"] = {
         "expires_in": stored.expires_in,
         "actions": sorted(
-            [str(getattr(a.action, "value", a.action)), a.time_after_create or "", a.time_before_expiry or ""] for a in stored.lifetime_actions
+            [str(getattr(a.action, "value", a.action)), a.time_after_create or "", a.time_before_expiry or ""]
+            for a in stored.lifetime_actions
         ),
         "has_id": stored.id.endswith(f"/keys/{rsa_name}/rotationpolicy"),
     }
-    try:
-        client.update_key_rotation_policy(rsa_name, KeyRotationPolicy(expires_in="P7D"))
-        result["policy_too_short"] = None
-    except HttpResponseError as error:
-        result["policy_too_short"] = [error.status_code, error.response.json()["error"]["code"]]
+    too_short = KeyRotationPolicy(expires_in="P7D")
+    result["policy_too_short"] = failure(client.update_key_rotation_policy, rsa_name, too_short, fields=2)
     rotated = client.rotate_key(rsa_name)
     lifetime = (rotated.properties.expires_on - rotated.properties.created_on).days
     result["rotate"] = {
@@ -338,16 +333,8 @@ def check_keys(credential, protected, summary):
     fetched = client.get_deleted_key(rsa_name)
     result["get_deleted"] = [fetched.name == rsa_name, fetched.key.n == rotated.key.n]
     result["listed_deleted"] = [d.name for d in client.list_deleted_keys()] == [rsa_name]
-    try:
-        client.create_rsa_key(rsa_name)
-        result["create_over_deleted"] = None
-    except HttpResponseError as error:
-        result["create_over_deleted"] = error_codes(error)
-    try:
-        client.purge_deleted_key(rsa_name)
-        result["purge_protected"] = None
-    except HttpResponseError as error:
-        result["purge_protected"] = [error.status_code, error.response.json()["error"]["code"]]
+    result["create_over_deleted"] = failure(client.create_rsa_key, rsa_name)
+    result["purge_protected"] = failure(client.purge_deleted_key, rsa_name, fields=2)
     recovery = client.begin_recover_deleted_key(rsa_name)
     recovery.wait()  # Key Vault pollers' result() does not wait; wait() polls until the key reads again
     recovered = recovery.result()

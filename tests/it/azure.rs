@@ -3,10 +3,10 @@
 //! API (vaults): the compliance suite for each resource type, and the first
 //! end-to-end path (a vault, a key and a secret made by the driver).
 
-use crate::azure_support::{configured_provider, new_vault, object, request, unique};
+use crate::azure_support::{
+    configured_provider, create, new_vault, object, read, secret, server, unique, vault_attributes, vault_uri_of,
+};
 use keyform::provider::compliance::{Subject, report, run};
-use keyform::provider::{ApplyAction, ReadRequest};
-use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
 
 #[tokio::test]
@@ -20,46 +20,30 @@ async fn a_vault_a_key_and_a_secret_are_made_and_read_back() {
         "{:?}",
         vault.attributes
     );
-    let key = provider
-        .apply(request(
-            "azurerm_key_vault_key",
-            ApplyAction::Create { token: unique("token") },
-            None,
-            object(serde_json::json!({
-                "key_vault_id": vault.id,
-                "name": unique("key"),
-                "key_type": "RSA",
-                "key_size": 2048,
-                "key_opts": ["sign", "verify"],
-            })),
-            BTreeMap::new(),
-        ))
+    let key_attributes = object(serde_json::json!({
+        "key_vault_id": vault.id,
+        "name": unique("key"),
+        "key_type": "RSA",
+        "key_size": 2048,
+        "key_opts": ["sign", "verify"],
+    }));
+    let key = create(&provider, "azurerm_key_vault_key", &key_attributes, BTreeMap::new())
         .await
         .expect("create a key")
         .expect("the key");
     assert_eq!(key.attributes["key_size"], 2048, "{:?}", key.attributes);
-    let secret = provider
-        .apply(request(
-            "azurerm_key_vault_secret",
-            ApplyAction::Create { token: unique("token") },
-            None,
-            object(serde_json::json!({
-                "key_vault_id": vault.id,
-                "name": unique("secret"),
-                "content_type": "password",
-            })),
-            BTreeMap::from([("value".to_string(), SensitiveString::new("s3cret-value"))]),
-        ))
+    let secret_attributes = object(serde_json::json!({
+        "key_vault_id": vault.id,
+        "name": unique("secret"),
+        "content_type": "password",
+    }));
+    let value = secret("value", "s3cret-value");
+    let secret = create(&provider, "azurerm_key_vault_secret", &secret_attributes, value)
         .await
         .expect("create a secret")
         .expect("the secret");
     assert!(secret.secret_versions.contains_key("value"), "{secret:?}");
-    let read = provider
-        .read(ReadRequest {
-            resource_type: "azurerm_key_vault_secret".into(),
-            id: secret.id.clone(),
-            prior: secret.attributes.clone(),
-        })
+    let read = read(&provider, "azurerm_key_vault_secret", &secret)
         .await
         .expect("read the secret")
         .expect("the secret exists");
@@ -78,11 +62,11 @@ async fn compliance(resource_type: &str, subject: Subject) {
 #[tokio::test]
 async fn azurerm_key_vault_passes_the_compliance_suite() {
     let provider = configured_provider(serde_json::json!({})).await;
-    let server = crate::azure_support::server();
+    let server = server();
     let subject = Subject {
         provider,
         resource_type: "azurerm_key_vault".into(),
-        attributes: crate::azure_support::vault_attributes(&unique("kv"), false),
+        attributes: vault_attributes(&unique("kv"), false),
         secrets: BTreeMap::new(),
         update: Some(("rbac_authorization_enabled".into(), true.into())),
         missing_id: format!(
@@ -98,7 +82,7 @@ async fn azurerm_key_vault_passes_the_compliance_suite() {
 async fn azurerm_key_vault_key_passes_the_compliance_suite() {
     let provider = configured_provider(serde_json::json!({})).await;
     let vault = new_vault(&provider, false).await;
-    let vault_uri = vault.attributes["vault_uri"].as_str().unwrap_or_default().to_string();
+    let vault_uri = vault_uri_of(&vault);
     let subject = Subject {
         provider,
         resource_type: "azurerm_key_vault_key".into(),
@@ -119,7 +103,7 @@ async fn azurerm_key_vault_key_passes_the_compliance_suite() {
 async fn azurerm_key_vault_secret_passes_the_compliance_suite() {
     let provider = configured_provider(serde_json::json!({})).await;
     let vault = new_vault(&provider, false).await;
-    let vault_uri = vault.attributes["vault_uri"].as_str().unwrap_or_default().to_string();
+    let vault_uri = vault_uri_of(&vault);
     let subject = Subject {
         provider,
         resource_type: "azurerm_key_vault_secret".into(),
@@ -128,10 +112,7 @@ async fn azurerm_key_vault_secret_passes_the_compliance_suite() {
             "name": unique("secret"),
             "content_type": "text/plain",
         })),
-        secrets: BTreeMap::from([(
-            "value".to_string(),
-            SensitiveString::new(uuid::Uuid::new_v4().to_string()),
-        )]),
+        secrets: secret("value", uuid::Uuid::new_v4().to_string()),
         update: Some(("content_type".into(), "application/json".into())),
         missing_id: format!("{vault_uri}secrets/{}", unique("missing")),
     };

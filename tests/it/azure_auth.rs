@@ -8,26 +8,28 @@
 //! them (docs/providers/azure.md says so).
 
 use crate::azure_support::{
-    configure, keyform_command, provider_attributes, provider_block, server, unique, vault_attributes,
+    configure, create, keyform_command, provider_attributes, provider_block, secret, server, unique, vault_attributes,
 };
 use crate::support::{Workspace, assert_exit, stderr, stdout};
-use keyform::provider::{ApplyAction, Attributes, Provider};
+use keyform::provider::{Attributes, ProviderError};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-async fn make_a_vault(provider: &Arc<dyn Provider>) -> Result<(), keyform::provider::ProviderError> {
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    provider
-        .apply(crate::azure_support::request(
-            "azurerm_key_vault",
-            ApplyAction::Create { token },
-            None,
-            vault_attributes(&unique("kv"), false),
-            BTreeMap::new(),
-        ))
+/// Configures the driver with `attributes` and `secrets` (which `configure` accepts), then makes a vault with it.
+async fn make_a_vault(attributes: Attributes, secrets: BTreeMap<String, SensitiveString>) -> Result<(), ProviderError> {
+    let provider = configure(attributes, secrets).await.expect("configure");
+    let vault = vault_attributes(&unique("kv"), false);
+    create(&provider, "azurerm_key_vault", &vault, BTreeMap::new())
         .await
         .map(|_| ())
+}
+
+/// A file holding the server's federated token, in a folder that lives as long as the returned handle.
+fn token_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let folder = tempfile::tempdir().expect("a folder");
+    let file = folder.path().join("token");
+    std::fs::write(&file, server().federated_token()).expect("write the token file");
+    (folder, file)
 }
 
 fn attributes_with(extra: serde_json::Value) -> Attributes {
@@ -40,25 +42,20 @@ fn attributes_with(extra: serde_json::Value) -> Attributes {
 
 #[tokio::test]
 async fn a_client_secret_authenticates_and_a_wrong_one_is_refused_without_being_shown() {
-    let good = configure(
+    make_a_vault(
         attributes_with(serde_json::json!({})),
-        BTreeMap::from([(
-            "client_secret".to_string(),
-            SensitiveString::new(server().client_secret()),
-        )]),
+        secret("client_secret", server().client_secret()),
     )
     .await
-    .expect("configure");
-    make_a_vault(&good).await.expect("the right client secret works");
+    .expect("the right client secret works");
 
     let wrong_secret = format!("wrong-{}", uuid::Uuid::new_v4().simple());
-    let bad = configure(
+    let error = make_a_vault(
         attributes_with(serde_json::json!({})),
-        BTreeMap::from([("client_secret".to_string(), SensitiveString::new(wrong_secret.clone()))]),
+        secret("client_secret", wrong_secret.clone()),
     )
     .await
-    .expect("configure");
-    let error = make_a_vault(&bad).await.expect_err("a wrong client secret is refused");
+    .expect_err("a wrong client secret is refused");
     assert_eq!(error.code, "AuthenticationFailed", "{error:?}");
     assert!(
         !format!("{error:?}").contains(&wrong_secret),
@@ -68,48 +65,33 @@ async fn a_client_secret_authenticates_and_a_wrong_one_is_refused_without_being_
 
 #[tokio::test]
 async fn workload_identity_authenticates_with_a_federated_token_from_a_value_source_or_a_file() {
-    let by_value = configure(
+    make_a_vault(
         attributes_with(serde_json::json!({})),
-        BTreeMap::from([(
-            "oidc_token".to_string(),
-            SensitiveString::new(server().federated_token()),
-        )]),
+        secret("oidc_token", server().federated_token()),
     )
     .await
-    .expect("configure");
-    make_a_vault(&by_value)
-        .await
-        .expect("a federated token as a value source works");
+    .expect("a federated token as a value source works");
 
-    let folder = tempfile::tempdir().expect("a folder");
-    let file = folder.path().join("token");
-    std::fs::write(&file, server().federated_token()).expect("write the token file");
-    let by_file = configure(
+    let (_folder, file) = token_file();
+    make_a_vault(
         attributes_with(serde_json::json!({ "use_oidc": true, "oidc_token_file_path": file.display().to_string() })),
         BTreeMap::new(),
     )
     .await
-    .expect("configure");
-    make_a_vault(&by_file).await.expect("a federated token file works");
+    .expect("a federated token file works");
 
-    let forged = configure(
+    let error = make_a_vault(
         attributes_with(serde_json::json!({})),
-        BTreeMap::from([(
-            "oidc_token".to_string(),
-            SensitiveString::new("eyJhbGciOiJub25lIn0.e30."),
-        )]),
+        secret("oidc_token", "eyJhbGciOiJub25lIn0.e30."),
     )
     .await
-    .expect("configure");
-    let error = make_a_vault(&forged).await.expect_err("a forged token is refused");
+    .expect_err("a forged token is refused");
     assert_eq!(error.code, "AuthenticationFailed", "{error:?}");
 }
 
 #[test]
 fn the_binary_authenticates_with_azure_federated_token_file() {
-    let folder = tempfile::tempdir().expect("a folder");
-    let file = folder.path().join("token");
-    std::fs::write(&file, server().federated_token()).expect("write the token file");
+    let (_folder, file) = token_file();
     let block = provider_block(server(), "").replace(
         "  client_secret   = env(\"ARM_CLIENT_SECRET\")\n",
         "  use_oidc        = true\n",
@@ -139,10 +121,7 @@ resource "azurerm_key_vault" "ci" {{
 }
 
 /// The error `configure` answers with.
-async fn refusal(
-    attributes: Attributes,
-    secrets: BTreeMap<String, SensitiveString>,
-) -> keyform::provider::ProviderError {
+async fn refusal(attributes: Attributes, secrets: BTreeMap<String, SensitiveString>) -> ProviderError {
     match configure(attributes, secrets).await {
         Ok(_) => panic!("configure accepted a provider block it should refuse"),
         Err(error) => error,
@@ -153,7 +132,7 @@ async fn refusal(
 async fn a_provider_block_missing_what_it_needs_says_what_to_add() {
     let mut no_client = attributes_with(serde_json::json!({}));
     no_client.remove("client_id");
-    let secrets = BTreeMap::from([("client_secret".to_string(), SensitiveString::new("x"))]);
+    let secrets = secret("client_secret", "x");
     let error = refusal(no_client, secrets.clone()).await;
     assert_eq!(error.code, "MissingClientId");
     let insecure = attributes_with(

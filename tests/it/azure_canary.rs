@@ -85,9 +85,6 @@ resource "azurerm_key_vault_secret" "generated" {{
     outputs.push(("destroy".to_string(), destroy));
 
     let scanner = Scanner::new(&[by_env, by_file, generated, server().client_secret()]);
-    let mut hits = scanner.scan_folder(workspace.path(), &["secret.txt"]);
-    for (name, output) in &outputs {
-        hits.extend(scanner.scan_output(name, output));
-    }
+    let hits = scanner.scan_run(workspace.path(), &["secret.txt"], &outputs);
     assert!(hits.is_empty(), "secret values leaked:\n{}", hits.join("\n"));
 }

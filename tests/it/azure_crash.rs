@@ -6,11 +6,11 @@
 
 use crate::azure_support::{
     assert_plan_is_empty, keyform, keyform_command, provider_block, server, test_key_client, test_secret_client,
-    unique, vault_resource,
+    unique, vault_resource, vault_uri,
 };
 use crate::crash::kill_when_the_journal_reaches;
 use crate::support::{Workspace, assert_exit};
-use futures::TryStreamExt;
+use futures::{Stream, TryStreamExt};
 use std::collections::BTreeSet;
 
 const COUNT: usize = 40;
@@ -38,24 +38,35 @@ resource "azurerm_key_vault_secret" "many" {{
     )
 }
 
+/// The names in a listing, each read from the end of its item's id.
+async fn names<T>(
+    listing: azure_core::Result<impl Stream<Item = azure_core::Result<T>>>,
+    id_of: impl Fn(&T) -> Option<&str>,
+) -> BTreeSet<String> {
+    let mut pager = std::pin::pin!(listing.expect("list"));
+    let mut names = BTreeSet::new();
+    while let Some(item) = pager.try_next().await.expect("a page") {
+        names.insert(
+            id_of(&item)
+                .and_then(|id| id.rsplit('/').next())
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    names
+}
+
 /// The names of the vault's active keys and secrets, read with the test's own clients.
 async fn names_in(vault: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    let vault_uri = format!("https://{vault}.{}/", server().key_vault_suffix());
-    let name_of = |id: Option<&str>| id.and_then(|id| id.rsplit('/').next()).unwrap_or_default().to_string();
-    let mut keys = BTreeSet::new();
-    let mut pager = test_key_client(&vault_uri)
-        .list_key_properties(None)
-        .expect("list keys");
-    while let Some(key) = pager.try_next().await.expect("a page of keys") {
-        keys.insert(name_of(key.kid.as_deref()));
-    }
-    let mut secrets = BTreeSet::new();
-    let mut pager = test_secret_client(&vault_uri)
-        .list_secret_properties(None)
-        .expect("list secrets");
-    while let Some(secret) = pager.try_next().await.expect("a page of secrets") {
-        secrets.insert(name_of(secret.id.as_deref()));
-    }
+    let vault_uri = vault_uri(vault);
+    let keys = names(test_key_client(&vault_uri).list_key_properties(None), |key| {
+        key.kid.as_deref()
+    })
+    .await;
+    let secrets = names(test_secret_client(&vault_uri).list_secret_properties(None), |secret| {
+        secret.id.as_deref()
+    })
+    .await;
     (keys, secrets)
 }
 

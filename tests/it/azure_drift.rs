@@ -4,7 +4,8 @@
 //! rotation policy) shown by `plan` and restored by `apply`.
 
 use crate::azure_support::{
-    output, provider_block, sdk_body, server, test_key_client, test_secret_client, unique, vault_resource,
+    keyform_command, output, provider_block, sdk_body, server, test_key_client, test_secret_client, unique,
+    vault_resource,
 };
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 
@@ -48,7 +49,7 @@ output "vault_uri" {{
 }
 
 fn run(workspace: &Workspace, arguments: &[&str], secret: &str) -> std::process::Output {
-    crate::azure_support::keyform_command(workspace, arguments)
+    keyform_command(workspace, arguments)
         .env("APP_SECRET", secret)
         .output()
         .expect("run keyform")

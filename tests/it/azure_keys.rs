@@ -4,8 +4,12 @@
 //! errors a user can cause (an unknown key type, an invalid date, a bad
 //! automatic trigger).
 
-use crate::azure_support::{configured_provider, new_vault, object, request, test_key_client};
-use keyform::provider::{ApplyAction, ReadRequest};
+use crate::azure_support::{
+    assert_plan_is_empty, configured_provider, create, keyform, new_vault, object, provider_block, read, request,
+    server, test_key_client, test_secret_client, unique, vault_resource, vault_uri, vault_uri_of,
+};
+use crate::support::{Workspace, assert_exit};
+use keyform::provider::ApplyAction;
 use std::collections::BTreeMap;
 
 const KEY: &str = "azurerm_key_vault_key";
@@ -26,7 +30,7 @@ async fn current_version(client: &azure_security_keyvault_keys::KeyClient, name:
 async fn a_rotation_policy_round_trips_and_a_rotation_keeps_the_id() {
     let provider = configured_provider(serde_json::json!({})).await;
     let vault = new_vault(&provider, false).await;
-    let name = crate::azure_support::unique("rotated");
+    let name = unique("rotated");
     let policy = serde_json::json!({
         "expire_after": "P1Y",
         "notify_before_expiry": "P30D",
@@ -39,15 +43,7 @@ async fn a_rotation_policy_round_trips_and_a_rotation_keeps_the_id() {
         "key_size": 3072,
         "rotation_policy": policy,
     }));
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let created = provider
-        .apply(request(
-            KEY,
-            ApplyAction::Create { token },
-            None,
-            attributes.clone(),
-            BTreeMap::new(),
-        ))
+    let created = create(&provider, KEY, &attributes, BTreeMap::new())
         .await
         .expect("create")
         .expect("key");
@@ -57,15 +53,7 @@ async fn a_rotation_policy_round_trips_and_a_rotation_keeps_the_id() {
         created.attributes
     );
     assert_eq!(created.attributes["key_size"], 3072);
-    let read = provider
-        .read(ReadRequest {
-            resource_type: KEY.into(),
-            id: created.id.clone(),
-            prior: created.attributes.clone(),
-        })
-        .await
-        .expect("read")
-        .expect("key");
+    let read = read(&provider, KEY, &created).await.expect("read").expect("key");
     assert_eq!(
         read.attributes, created.attributes,
         "a read reports what the create reported"
@@ -86,8 +74,7 @@ async fn a_rotation_policy_round_trips_and_a_rotation_keeps_the_id() {
         .expect("key");
     assert_eq!(updated.attributes["rotation_policy"], changed);
 
-    let vault_uri = vault.attributes["vault_uri"].as_str().unwrap_or_default().to_string();
-    let client = test_key_client(&vault_uri);
+    let client = test_key_client(&vault_uri_of(&vault));
     let before = current_version(&client, &name).await;
     let rotated = provider
         .apply(request(
@@ -128,21 +115,13 @@ async fn a_key_the_configuration_gets_wrong_is_refused_with_the_reason() {
     ] {
         let mut attributes = object(serde_json::json!({
             "key_vault_id": vault.id,
-            "name": crate::azure_support::unique("wrong"),
+            "name": unique("wrong"),
             "key_type": "RSA",
         }));
         for (name, value) in change.as_object().cloned().unwrap_or_default() {
             attributes.insert(name, value);
         }
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        let error = provider
-            .apply(request(
-                KEY,
-                ApplyAction::Create { token },
-                None,
-                attributes,
-                BTreeMap::new(),
-            ))
+        let error = create(&provider, KEY, &attributes, BTreeMap::new())
             .await
             .expect_err("refused");
         assert_eq!(error.code, code, "{error:?}");
@@ -152,8 +131,6 @@ async fn a_key_the_configuration_gets_wrong_is_refused_with_the_reason() {
 
 #[tokio::test]
 async fn rotate_now_makes_a_new_key_version_and_a_new_secret_version() {
-    use crate::azure_support::{keyform, provider_block, server, test_secret_client, unique, vault_resource};
-    use crate::support::{Workspace, assert_exit};
     let vault = unique("kv");
     let workspace = Workspace::initialized(&format!(
         r#"{provider}
@@ -174,7 +151,7 @@ resource "azurerm_key_vault_secret" "token" {{
         vault_block = vault_resource(&vault, 7, false),
     ));
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
-    let vault_uri = format!("https://{vault}.{}/", server().key_vault_suffix());
+    let vault_uri = vault_uri(&vault);
     let keys = test_key_client(&vault_uri);
     let key_before = current_version(&keys, "signing").await;
     let value_before = server().secret_value(&vault, "token");
@@ -204,5 +181,5 @@ resource "azurerm_key_vault_secret" "token" {{
         .json()
         .expect("json");
     assert_eq!(secret["value"].as_str(), value_after.as_deref());
-    crate::azure_support::assert_plan_is_empty(&workspace);
+    assert_plan_is_empty(&workspace);
 }

@@ -5,8 +5,10 @@
 //! only when the feature flag asks, and never under purge protection; a
 //! vault's retention and purge protection cannot be changed.
 
-use crate::azure_support::{configured_provider, new_vault, object, request, server, unique, vault_attributes};
-use keyform::provider::{ApplyAction, Attributes, FindRequest, LiveObject, LiveStatus, Provider, ReadRequest};
+use crate::azure_support::{
+    configured_provider, create, lookup, new_vault, object, read, request, secret, server, unique, vault_attributes,
+};
+use keyform::provider::{ApplyAction, Attributes, LiveObject, LiveStatus, Provider};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,26 +21,9 @@ fn secret_attributes(vault: &LiveObject, name: &str) -> Attributes {
     object(serde_json::json!({ "key_vault_id": vault.id, "name": name, "content_type": "password" }))
 }
 
+/// A secret's value, as a request's secrets.
 fn value(text: &str) -> BTreeMap<String, SensitiveString> {
-    BTreeMap::from([("value".to_string(), SensitiveString::new(text))])
-}
-
-async fn create(
-    provider: &Arc<dyn Provider>,
-    resource_type: &str,
-    attributes: &Attributes,
-    secrets: BTreeMap<String, SensitiveString>,
-) -> Result<Option<LiveObject>, keyform::provider::ProviderError> {
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    provider
-        .apply(request(
-            resource_type,
-            ApplyAction::Create { token },
-            None,
-            attributes.clone(),
-            secrets,
-        ))
-        .await
+    secret("value", text)
 }
 
 async fn delete(provider: &Arc<dyn Provider>, resource_type: &str, live: &LiveObject) {
@@ -52,20 +37,6 @@ async fn delete(provider: &Arc<dyn Provider>, resource_type: &str, live: &LiveOb
         ))
         .await
         .expect("delete");
-}
-
-async fn lookup(
-    provider: &Arc<dyn Provider>,
-    resource_type: &str,
-    attributes: &Attributes,
-) -> Result<Option<LiveObject>, keyform::provider::ProviderError> {
-    provider
-        .lookup_existing(FindRequest {
-            resource_type: resource_type.to_string(),
-            token: String::new(),
-            attributes: attributes.clone(),
-        })
-        .await
 }
 
 fn vault_name(vault: &LiveObject) -> String {
@@ -220,12 +191,7 @@ async fn a_vault_is_recovered_on_create_and_keeps_its_retention_and_purge_protec
         .expect("create")
         .expect("vault");
     delete(&provider, VAULT, &vault).await;
-    let pending = provider
-        .read(ReadRequest {
-            resource_type: VAULT.into(),
-            id: vault.id.clone(),
-            prior: vault.attributes.clone(),
-        })
+    let pending = read(&provider, VAULT, &vault)
         .await
         .expect("read")
         .expect("soft-deleted");
@@ -278,17 +244,7 @@ async fn a_secret_in_a_vault_deleted_outside_keyform_is_pending_and_comes_back_w
     delete(&provider, VAULT, &vault).await;
     // A later run: a fresh driver, as keyform has in each run.
     let later = configured_provider(serde_json::json!({})).await;
-    let read = |provider: Arc<dyn Provider>, resource_type: &'static str, live: LiveObject| async move {
-        provider
-            .read(ReadRequest {
-                resource_type: resource_type.into(),
-                id: live.id.clone(),
-                prior: live.attributes.clone(),
-            })
-            .await
-            .expect("read")
-    };
-    let pending = read(later.clone(), SECRET, secret.clone()).await.expect("still known");
+    let pending = read(&later, SECRET, &secret).await.expect("read").expect("still known");
     assert!(
         matches!(pending.status, LiveStatus::PendingDeletion { .. }),
         "{pending:?}"
@@ -306,7 +262,7 @@ async fn a_secret_in_a_vault_deleted_outside_keyform_is_pending_and_comes_back_w
             .expect("recover")
             .expect("recovered");
     }
-    let back = read(later, SECRET, secret.clone()).await.expect("back");
+    let back = read(&later, SECRET, &secret).await.expect("read").expect("back");
     assert_eq!(back.status, LiveStatus::Active);
     assert_eq!(back.secret_versions, secret.secret_versions, "the same value came back");
 }

@@ -6,7 +6,10 @@
 
 use crate::azure_server::AzureTestServer;
 use crate::support::{Workspace, code, stderr, stdout};
-use keyform::provider::{ApplyAction, ApplyRequest, Attributes, ConfigureRequest, LiveObject, Provider};
+use keyform::provider::{
+    ApplyAction, ApplyRequest, Attributes, ConfigureRequest, FindRequest, LiveObject, Provider, ProviderError,
+    ReadRequest,
+};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
@@ -56,15 +59,17 @@ pub fn provider_attributes(server: &AzureTestServer, features: serde_json::Value
     }))
 }
 
+/// One secret, as a request's or a provider block's `secrets`.
+pub fn secret(name: &str, value: impl Into<String>) -> BTreeMap<String, SensitiveString> {
+    BTreeMap::from([(name.to_string(), SensitiveString::new(value.into()))])
+}
+
 /// The driver, configured with the client secret through `Provider::configure` as the core does it.
 pub async fn configured_provider(features: serde_json::Value) -> Arc<dyn Provider> {
     let server = server();
     configure(
         provider_attributes(server, features),
-        BTreeMap::from([(
-            "client_secret".to_string(),
-            SensitiveString::new(server.client_secret()),
-        )]),
+        secret("client_secret", server.client_secret()),
     )
     .await
     .expect("configure the azurerm provider")
@@ -74,7 +79,7 @@ pub async fn configured_provider(features: serde_json::Value) -> Arc<dyn Provide
 pub async fn configure(
     attributes: Attributes,
     secrets: BTreeMap<String, SensitiveString>,
-) -> Result<Arc<dyn Provider>, keyform::provider::ProviderError> {
+) -> Result<Arc<dyn Provider>, ProviderError> {
     let provider = keyform::providers::registry("azurerm").expect("the azurerm provider is registered");
     provider
         .configure(ConfigureRequest {
@@ -117,23 +122,72 @@ pub fn vault_attributes(name: &str, purge_protection: bool) -> Attributes {
     }))
 }
 
+/// A create through the driver, with a fresh token.
+pub async fn create(
+    provider: &Arc<dyn Provider>,
+    resource_type: &str,
+    attributes: &Attributes,
+    secrets: BTreeMap<String, SensitiveString>,
+) -> Result<Option<LiveObject>, ProviderError> {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    provider
+        .apply(request(
+            resource_type,
+            ApplyAction::Create { token },
+            None,
+            attributes.clone(),
+            secrets,
+        ))
+        .await
+}
+
 /// Creates a vault through the driver.
 pub async fn new_vault(provider: &Arc<dyn Provider>, purge_protection: bool) -> LiveObject {
-    let name = unique("kv");
-    let create = request(
-        "azurerm_key_vault",
-        ApplyAction::Create {
-            token: uuid::Uuid::new_v4().simple().to_string(),
-        },
-        None,
-        vault_attributes(&name, purge_protection),
-        BTreeMap::new(),
-    );
-    provider
-        .apply(create)
+    let attributes = vault_attributes(&unique("kv"), purge_protection);
+    create(provider, "azurerm_key_vault", &attributes, BTreeMap::new())
         .await
         .expect("create a vault")
         .expect("the created vault")
+}
+
+/// Reads an object the driver reported, with what it reported as the prior attributes.
+pub async fn read(
+    provider: &Arc<dyn Provider>,
+    resource_type: &str,
+    live: &LiveObject,
+) -> Result<Option<LiveObject>, ProviderError> {
+    provider
+        .read(ReadRequest {
+            resource_type: resource_type.to_string(),
+            id: live.id.clone(),
+            prior: live.attributes.clone(),
+        })
+        .await
+}
+
+/// The plan-time lookup of what a create of `attributes` would collide with.
+pub async fn lookup(
+    provider: &Arc<dyn Provider>,
+    resource_type: &str,
+    attributes: &Attributes,
+) -> Result<Option<LiveObject>, ProviderError> {
+    provider
+        .lookup_existing(FindRequest {
+            resource_type: resource_type.to_string(),
+            token: String::new(),
+            attributes: attributes.clone(),
+        })
+        .await
+}
+
+/// The data-plane URI of the server's vault `name`.
+pub fn vault_uri(name: &str) -> String {
+    format!("https://{name}.{}/", server().key_vault_suffix())
+}
+
+/// The data-plane URI a vault the driver made reports.
+pub fn vault_uri_of(vault: &LiveObject) -> String {
+    vault.attributes["vault_uri"].as_str().unwrap_or_default().to_string()
 }
 
 /// The HCL of a provider block for the server (client secret from `env("ARM_CLIENT_SECRET")`) with

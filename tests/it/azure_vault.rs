@@ -4,7 +4,10 @@
 //! nothing is replaced), a misspelled `features` block is an error rather than dropped,
 //! a secret made outside keyform is imported, and the example validates.
 
-use crate::azure_support::{keyform, provider_block, sdk_body, server, test_secret_client, unique, vault_resource};
+use crate::azure_support::{
+    configured_provider, keyform, keyform_command, lookup, provider_block, sdk_body, server, test_secret_client,
+    unique, vault_attributes, vault_resource, vault_uri,
+};
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 
 fn vault_configuration(name: &str, retention: u32, purge_protection: bool) -> String {
@@ -72,7 +75,7 @@ async fn a_secret_made_outside_keyform_is_imported() {
     let vault = unique("kv");
     let workspace = Workspace::initialized(&vault_configuration(&vault, 7, false));
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
-    let vault_uri = format!("https://{vault}.{}/", server().key_vault_suffix());
+    let vault_uri = vault_uri(&vault);
     test_secret_client(&vault_uri)
         .set_secret(
             "legacy",
@@ -92,15 +95,14 @@ async fn a_secret_made_outside_keyform_is_imported() {
 "#,
     );
     let id = format!("{vault_uri}secrets/legacy");
-    let import = crate::azure_support::keyform_command(&workspace, &["import", "azurerm_key_vault_secret.legacy", &id])
-        .env("LEGACY_SECRET", "made-by-hand")
-        .output()
-        .expect("run keyform");
-    assert_exit(&import, 0);
-    let plan = crate::azure_support::keyform_command(&workspace, &["plan", "--detailed-exitcode"])
-        .env("LEGACY_SECRET", "made-by-hand")
-        .output()
-        .expect("run keyform");
+    let with_secret = |arguments: &[&str]| {
+        keyform_command(&workspace, arguments)
+            .env("LEGACY_SECRET", "made-by-hand")
+            .output()
+            .expect("run keyform")
+    };
+    assert_exit(&with_secret(&["import", "azurerm_key_vault_secret.legacy", &id]), 0);
+    let plan = with_secret(&["plan", "--detailed-exitcode"]);
     let shown = stdout(&plan);
     assert_eq!(code(&plan), 2, "{shown}{}", stderr(&plan));
     assert!(
@@ -109,15 +111,8 @@ async fn a_secret_made_outside_keyform_is_imported() {
     );
     assert!(mentions(&shown, "value: (unknown) -> (sensitive, changes)"), "{shown}");
     assert!(!shown.contains("made-by-hand"), "{shown}");
-    let apply = crate::azure_support::keyform_command(&workspace, &["apply", "--auto-approve"])
-        .env("LEGACY_SECRET", "made-by-hand")
-        .output()
-        .expect("run keyform");
-    assert_exit(&apply, 0);
-    let plan = crate::azure_support::keyform_command(&workspace, &["plan", "--detailed-exitcode"])
-        .env("LEGACY_SECRET", "made-by-hand")
-        .output()
-        .expect("run keyform");
+    assert_exit(&with_secret(&["apply", "--auto-approve"]), 0);
+    let plan = with_secret(&["plan", "--detailed-exitcode"]);
     assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
 }
 
@@ -217,16 +212,10 @@ cloud = {{
     );
     assert_exit(&keyform(&workspace, &with(&["destroy", "--auto-approve"])), 0);
     // Purge protection: the vault stays soft-deleted, and applying again recovers it.
-    let provider =
-        crate::azure_support::configured_provider(serde_json::json!({ "purge_soft_delete_on_destroy": true })).await;
-    let mut attributes = crate::azure_support::vault_attributes(&vault, true);
+    let provider = configured_provider(serde_json::json!({ "purge_soft_delete_on_destroy": true })).await;
+    let mut attributes = vault_attributes(&vault, true);
     attributes.insert("resource_group_name".into(), "payments-prod".into());
-    let kept = provider
-        .lookup_existing(keyform::provider::FindRequest {
-            resource_type: "azurerm_key_vault".into(),
-            token: String::new(),
-            attributes,
-        })
+    let kept = lookup(&provider, "azurerm_key_vault", &attributes)
         .await
         .expect("lookup")
         .expect("the vault is kept");

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The Microsoft.KeyVault api-version of every ARM call.
-pub const API_VERSION: &str = "2023-07-01";
+const API_VERSION: &str = "2023-07-01";
 
 /// How long a long-running operation is followed.
 const POLL_ATTEMPTS: u32 = 120;
@@ -25,6 +25,8 @@ pub struct Arm {
     credential: Arc<dyn TokenCredential>,
     /// `https://management.azure.com/`
     base: String,
+    /// The token scope: `https://management.azure.com/.default`.
+    scope: String,
 }
 
 impl std::fmt::Debug for Arm {
@@ -36,16 +38,36 @@ impl std::fmt::Debug for Arm {
     }
 }
 
-/// A successful answer: status and JSON body (Null when empty).
-#[derive(Debug, Clone)]
-pub struct ArmResponse {
-    pub status: u16,
-    pub body: serde_json::Value,
+/// An answer: status and JSON body (Null when empty).
+struct ArmResponse {
+    status: u16,
+    body: serde_json::Value,
+}
+
+impl ArmResponse {
+    /// The answer, or the error Azure's body describes for a status of 400 and above.
+    fn succeeded(self, operation: &str, path: &str, fallback: &str) -> Result<ArmResponse, ProviderError> {
+        if self.status >= 400 {
+            return Err(AzureFailure::from_body(Some(self.status), &self.body).into_error(operation, path, fallback));
+        }
+        Ok(self)
+    }
+}
+
+/// The operation an error names: `Azure Resource Manager PUT`.
+fn operation_of(method: &reqwest::Method) -> String {
+    format!("Azure Resource Manager {method}")
 }
 
 impl Arm {
     pub fn new(http: reqwest::Client, credential: Arc<dyn TokenCredential>, base: String) -> Arm {
-        Arm { http, credential, base }
+        let scope = format!("{base}.default");
+        Arm {
+            http,
+            credential,
+            base,
+            scope,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -58,72 +80,53 @@ impl Arm {
     }
 
     /// Sends one request and follows a `202 Accepted`; Err only when nothing could be sent or read.
-    pub async fn exchange(
+    async fn exchange(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<ArmResponse, ProviderError> {
-        let operation = format!("Azure Resource Manager {method}");
-        let response = self.raw(method, &self.url(path), body, &operation, path).await?;
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("azure-asyncoperation")
-            .or_else(|| response.headers().get("location"))
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string);
-        let body = read_body(response, &operation, path).await?;
-        if status == 202
-            && let Some(location) = location
-        {
-            return self.follow(&location, &operation, path).await;
+        let operation = operation_of(&method);
+        let (response, location) = self.call(method, &self.url(path), body, &operation, path).await?;
+        match location {
+            Some(location) if response.status == 202 => self.follow(&location, &operation, path).await,
+            _ => Ok(response),
         }
-        Ok(ArmResponse { status, body })
     }
 
-    /// Sends one request; Err for a status of 400 and above.
+    /// Sends one request and answers with its JSON body (Null when empty); Err for a status of 400 and above.
     pub async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<&serde_json::Value>,
-    ) -> Result<ArmResponse, ProviderError> {
-        let operation = format!("Azure Resource Manager {method}");
+    ) -> Result<serde_json::Value, ProviderError> {
+        let operation = operation_of(&method);
         let response = self.exchange(method, path, body).await?;
-        if response.status >= 400 {
-            return Err(
-                AzureFailure::from_body(Some(response.status), &response.body).into_error(
-                    &operation,
-                    path,
-                    "no error message",
-                ),
-            );
-        }
-        Ok(response)
+        Ok(response.succeeded(&operation, path, "no error message")?.body)
     }
 
-    async fn raw(
+    /// One request to a full URL: the answer, and the URL of the long-running operation it started, if any.
+    async fn call(
         &self,
         method: reqwest::Method,
         url: &str,
         body: Option<&serde_json::Value>,
         operation: &str,
         path: &str,
-    ) -> Result<reqwest::Response, ProviderError> {
-        let scope = format!("{}.default", self.base);
-        let bearer = token(self.credential.as_ref(), &scope).await?;
+    ) -> Result<(ArmResponse, Option<String>), ProviderError> {
+        let bearer = token(self.credential.as_ref(), &self.scope).await?;
         let mut request = self
             .http
             .request(method, url)
-            .header("authorization", format!("Bearer {}", bearer.expose()))
+            .bearer_auth(bearer.expose())
             .header("accept", "application/json");
         if let Some(body) = body {
             request = request
                 .header("content-type", "application/json")
                 .body(body.to_string());
         }
-        request.send().await.map_err(|error| {
+        let response = request.send().await.map_err(|error| {
             ProviderError {
                 retryable: true,
                 ..ProviderError::new(
@@ -132,35 +135,36 @@ impl Arm {
                 )
             }
             .with_help("check the network, HTTPS_PROXY / NO_PROXY, and environment.resource_manager")
-        })
+        })?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("azure-asyncoperation")
+            .or_else(|| response.headers().get("location"))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let body = read_body(response, operation, path).await?;
+        Ok((ArmResponse { status, body }, location))
     }
 
     /// Polls a long-running operation until it succeeds or fails.
     async fn follow(&self, location: &str, operation: &str, path: &str) -> Result<ArmResponse, ProviderError> {
         for _ in 0..POLL_ATTEMPTS {
-            let response = self.raw(reqwest::Method::GET, location, None, operation, path).await?;
-            let status = response.status().as_u16();
-            let body = read_body(response, operation, path).await?;
-            if status >= 400 {
-                return Err(AzureFailure::from_body(Some(status), &body).into_error(
-                    operation,
-                    path,
-                    "the operation failed",
-                ));
-            }
-            let state = body.get("status").and_then(serde_json::Value::as_str);
-            match (status, state) {
+            let (response, _) = self.call(reqwest::Method::GET, location, None, operation, path).await?;
+            let response = response.succeeded(operation, path, "the operation failed")?;
+            let state = response.body.get("status").and_then(serde_json::Value::as_str);
+            match (response.status, state) {
                 (202, _) | (_, Some("InProgress" | "Running" | "Accepted")) => {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                (_, Some("Failed" | "Canceled")) => {
-                    return Err(AzureFailure::from_body(Some(status), &body).into_error(
+                (status, Some("Failed" | "Canceled")) => {
+                    return Err(AzureFailure::from_body(Some(status), &response.body).into_error(
                         operation,
                         path,
                         "the operation failed",
                     ));
                 }
-                _ => return Ok(ArmResponse { status, body }),
+                _ => return Ok(response),
             }
         }
         Err(ProviderError::new(
@@ -171,43 +175,34 @@ impl Arm {
 
     /// GET; Ok(None) for 404.
     pub async fn get(&self, path: &str) -> Result<Option<serde_json::Value>, ProviderError> {
-        let response = self.exchange(reqwest::Method::GET, path, None).await?;
-        match response.status {
-            404 => Ok(None),
-            status if status >= 400 => Err(AzureFailure::from_body(Some(status), &response.body).into_error(
-                "Azure Resource Manager GET",
-                path,
-                "no error message",
-            )),
-            _ => Ok(Some(response.body)),
+        let method = reqwest::Method::GET;
+        let operation = operation_of(&method);
+        let response = self.exchange(method, path, None).await?;
+        if response.status == 404 {
+            return Ok(None);
         }
+        Ok(Some(response.succeeded(&operation, path, "no error message")?.body))
     }
 
     /// Every item of a list operation, following `nextLink`.
     pub async fn list(&self, path: &str) -> Result<Vec<serde_json::Value>, ProviderError> {
+        let method = reqwest::Method::GET;
+        let operation = operation_of(&method);
         let mut items = Vec::new();
-        let mut page = self.send(reqwest::Method::GET, path, None).await?.body;
+        let mut url = self.url(path);
         loop {
+            let (response, _) = self.call(method.clone(), &url, None, &operation, path).await?;
+            let page = response.succeeded(&operation, path, "no error message")?.body;
             if let Some(values) = page.get("value").and_then(serde_json::Value::as_array) {
                 items.extend(values.iter().cloned());
             }
-            let Some(next) = page
+            match page
                 .get("nextLink")
                 .and_then(serde_json::Value::as_str)
                 .filter(|link| !link.is_empty())
-            else {
-                return Ok(items);
-            };
-            let operation = "Azure Resource Manager GET";
-            let response = self.raw(reqwest::Method::GET, next, None, operation, path).await?;
-            let status = response.status().as_u16();
-            page = read_body(response, operation, path).await?;
-            if status >= 400 {
-                return Err(AzureFailure::from_body(Some(status), &page).into_error(
-                    operation,
-                    path,
-                    "no error message",
-                ));
+            {
+                Some(next) => url = next.to_string(),
+                None => return Ok(items),
             }
         }
     }

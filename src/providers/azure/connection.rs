@@ -13,7 +13,7 @@ use azure_core::http::ClientOptions;
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A configured provider block.
 pub struct Connection {
@@ -44,6 +44,21 @@ fn client_error(vault: &str, error: &azure_core::Error) -> ProviderError {
     )
 }
 
+/// The client of a vault from `clients`, made by `make` on first use.
+fn cached<C>(
+    clients: &Mutex<HashMap<String, Arc<C>>>,
+    vault_uri: &str,
+    make: impl FnOnce() -> azure_core::Result<C>,
+) -> Result<Arc<C>, ProviderError> {
+    let mut clients = clients.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(client) = clients.get(vault_uri) {
+        return Ok(client.clone());
+    }
+    let client = Arc::new(make().map_err(|error| client_error(vault_uri, &error))?);
+    clients.insert(vault_uri.to_string(), client.clone());
+    Ok(client)
+}
+
 impl Connection {
     pub fn new(settings: Settings) -> Result<Connection, ProviderError> {
         let http = http_client()?;
@@ -67,42 +82,23 @@ impl Connection {
         Ok(vault_uri(&parsed.name, &self.settings.environment.key_vault_suffix))
     }
 
-    /// The ARM id of a vault in this subscription, by name.
-    pub async fn vault_id_named(&self, name: &str) -> Result<Option<String>, ProviderError> {
-        let path = format!(
-            "/subscriptions/{}/providers/Microsoft.KeyVault/vaults",
+    /// The ARM path of a Microsoft.KeyVault collection of this subscription (`vaults`, `deletedVaults`, ...).
+    pub fn key_vault_path(&self, collection: &str) -> String {
+        format!(
+            "/subscriptions/{}/providers/Microsoft.KeyVault/{collection}",
             self.settings.subscription_id
-        );
-        let vaults = self.arm.list(&path).await?;
-        Ok(vaults
-            .iter()
-            .find(|vault| {
-                vault
-                    .get("name")
-                    .and_then(serde_json::Value::as_str)
-                    .is_some_and(|found| found.eq_ignore_ascii_case(name))
-            })
-            .and_then(|vault| vault.get("id").and_then(serde_json::Value::as_str))
-            .map(str::to_string))
+        )
     }
 
     /// Whether the vault an ARM id names exists and is not soft-deleted (its data plane answers only then).
     pub async fn vault_is_active(&self, key_vault_id: &str) -> Result<bool, ProviderError> {
-        let known = |vaults: &Mutex<HashSet<String>>| {
-            vaults
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(key_vault_id)
-        };
-        if known(&self.active_vaults) {
+        let active_vaults = || self.active_vaults.lock().unwrap_or_else(PoisonError::into_inner);
+        if active_vaults().contains(key_vault_id) {
             return Ok(true);
         }
         let active = self.arm.get(key_vault_id).await?.is_some();
         if active {
-            self.active_vaults
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(key_vault_id.to_string());
+            active_vaults().insert(key_vault_id.to_string());
         }
         Ok(active)
     }
@@ -114,37 +110,23 @@ impl Connection {
 
     /// The key client of a vault.
     pub fn key_client(&self, vault_uri: &str) -> Result<Arc<KeyClient>, ProviderError> {
-        let mut clients = self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(client) = clients.get(vault_uri) {
-            return Ok(client.clone());
-        }
-        let options = KeyClientOptions {
-            client_options: self.options.clone(),
-            ..KeyClientOptions::default()
-        };
-        let client = Arc::new(
+        cached(&self.keys, vault_uri, || {
+            let options = KeyClientOptions {
+                client_options: self.options.clone(),
+                ..KeyClientOptions::default()
+            };
             KeyClient::new(vault_uri, self.credential.clone(), Some(options))
-                .map_err(|error| client_error(vault_uri, &error))?,
-        );
-        clients.insert(vault_uri.to_string(), client.clone());
-        Ok(client)
+        })
     }
 
     /// The secret client of a vault.
     pub fn secret_client(&self, vault_uri: &str) -> Result<Arc<SecretClient>, ProviderError> {
-        let mut clients = self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(client) = clients.get(vault_uri) {
-            return Ok(client.clone());
-        }
-        let options = SecretClientOptions {
-            client_options: self.options.clone(),
-            ..SecretClientOptions::default()
-        };
-        let client = Arc::new(
+        cached(&self.secrets, vault_uri, || {
+            let options = SecretClientOptions {
+                client_options: self.options.clone(),
+                ..SecretClientOptions::default()
+            };
             SecretClient::new(vault_uri, self.credential.clone(), Some(options))
-                .map_err(|error| client_error(vault_uri, &error))?,
-        );
-        clients.insert(vault_uri.to_string(), client.clone());
-        Ok(client)
+        })
     }
 }

@@ -5,15 +5,20 @@
 //! create-token tag kept out of what a user sees.
 
 use super::errors::{AzureFailure, sdk_error};
+use super::ids::parse_object_id;
 use crate::provider::{Attributes, ProviderError};
 use azure_core::http::Response;
+use futures::{Stream, TryStreamExt};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// The tag that carries the journal's create token (never shown in `tags`, refused in a configuration).
 pub const TOKEN_TAG: &str = "keyform-create-token";
 
+/// The date attributes and the Key Vault fields they stand for (Unix times).
+const DATES: [(&str, &str); 2] = [("not_before_date", "nbf"), ("expiration_date", "exp")];
+
 /// An SDK answer as JSON.
-pub fn json<T, F>(response: Response<T, F>, operation: &str, object: &str) -> Result<serde_json::Value, ProviderError> {
+fn json<T, F>(response: Response<T, F>, operation: &str, object: &str) -> Result<serde_json::Value, ProviderError> {
     response.into_body().json::<serde_json::Value>().map_err(|error| {
         ProviderError::new(
             "ResponseNotJson",
@@ -60,6 +65,29 @@ pub fn done_or_gone<T, F>(
     }
 }
 
+/// The versionless ids of a vault's `collection` listing, each read from its item by `id_of`.
+pub async fn versionless_ids<T>(
+    listing: azure_core::Result<impl Stream<Item = azure_core::Result<T>>>,
+    id_of: impl Fn(&T) -> Option<&str>,
+    collection: &str,
+    vault_uri: &str,
+) -> Result<Vec<String>, ProviderError> {
+    let operation = format!("{collection}:list");
+    let pager = listing.map_err(|error| sdk_error(error, &operation, vault_uri))?;
+    let mut pager = std::pin::pin!(pager);
+    let mut ids = Vec::new();
+    while let Some(item) = pager
+        .try_next()
+        .await
+        .map_err(|error| sdk_error(error, &operation, vault_uri))?
+    {
+        if let Some(object) = id_of(&item).and_then(|id| parse_object_id(id, collection).ok()) {
+            ids.push(object.versionless(collection));
+        }
+    }
+    Ok(ids)
+}
+
 /// A request body for an SDK call.
 pub fn body<T>(json: &serde_json::Value) -> azure_core::http::RequestContent<T> {
     azure_core::http::RequestContent::from(json.to_string().into_bytes())
@@ -87,7 +115,7 @@ pub fn unix_seconds(attribute: &str, text: &str) -> Result<u64, ProviderError> {
 /// `nbf` / `exp` for a request, from `not_before_date` / `expiration_date`.
 pub fn date_attributes(attributes: &Attributes) -> Result<serde_json::Map<String, serde_json::Value>, ProviderError> {
     let mut fields = serde_json::Map::new();
-    for (name, field) in [("not_before_date", "nbf"), ("expiration_date", "exp")] {
+    for (name, field) in DATES {
         if let Some(text) = attributes.get(name).and_then(serde_json::Value::as_str) {
             fields.insert(field.into(), unix_seconds(name, text)?.into());
         }
@@ -97,7 +125,7 @@ pub fn date_attributes(attributes: &Attributes) -> Result<serde_json::Map<String
 
 /// Reports `nbf` / `exp` as the dates, in the form the configuration wrote when it is the same time.
 pub fn report_dates(object_attributes: Option<&serde_json::Value>, prior: &Attributes, attributes: &mut Attributes) {
-    for (name, field) in [("not_before_date", "nbf"), ("expiration_date", "exp")] {
+    for (name, field) in DATES {
         let live = object_attributes
             .and_then(|fields| fields.get(field))
             .and_then(serde_json::Value::as_u64);

@@ -127,6 +127,13 @@ fn help(code: &str, status: Option<u16>, operation: &str, object: &str) -> Optio
     Some(text)
 }
 
+/// The error for a create that meets an object of its name which keyform does not manage (`id`).
+pub fn not_managed(code: &str, message: String, id: &str) -> ProviderError {
+    ProviderError::new(code, message).with_help(format!(
+        "import it with `keyform import ADDRESS {id}`, or choose another name"
+    ))
+}
+
 /// The [`ProviderError`] for an SDK error of `operation` on `object`.
 pub fn sdk_error(error: azure_core::Error, operation: &str, object: &str) -> ProviderError {
     let failure = AzureFailure::from_sdk(&error);

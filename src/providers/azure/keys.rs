@@ -1,69 +1,21 @@
 //! `azurerm_key_vault_key`, the read side and the key client's calls: a key
 //! as keyform sees it (the latest version's type, size or curve, operations,
-//! dates and tags, and its rotation policy), listing a vault's keys, and the
-//! soft-delete calls [`super::objects`] runs for keys.
+//! dates and tags, and its rotation policy), and listing a vault's keys.
 //!
 //! A key's id is its versionless id (`https://VAULT/keys/NAME`), so a new
 //! version made by a rotation keeps the id.
 
 use super::connection::Connection;
-use super::data_plane::{answer, done_or_gone, found, report_dates, visible_tags};
-use super::errors::sdk_error;
-use super::ids::{ObjectId, parse_object_id};
-use super::objects::{Kind, common_attributes, created};
+use super::data_plane::{found, report_dates, versionless_ids, visible_tags};
+use super::ids::ObjectId;
+use super::kind::Kind;
+use super::objects::{common_attributes, created};
 use super::rotation_policy;
 use crate::provider::{Attributes, LiveObject, LiveStatus, ProviderError};
 use azure_security_keyvault_keys::KeyClient;
 use base64::Engine as _;
-use futures::TryStreamExt;
 
 const COLLECTION: &str = "keys";
-
-/// GET /keys/NAME; Ok(None) when there is no active key of that name.
-pub async fn get(client: &KeyClient, object: &ObjectId) -> Result<Option<serde_json::Value>, ProviderError> {
-    found(
-        client.get_key(&object.name, None).await,
-        "keys:get",
-        &object.versionless(COLLECTION),
-    )
-}
-
-/// GET /deletedkeys/NAME; Ok(None) when no key of that name is soft-deleted.
-pub async fn get_deleted(client: &KeyClient, object: &ObjectId) -> Result<Option<serde_json::Value>, ProviderError> {
-    found(
-        client.get_deleted_key(&object.name, None).await,
-        "deletedkeys:get",
-        &object.versionless(COLLECTION),
-    )
-}
-
-/// DELETE /keys/NAME (a soft delete).
-pub async fn soft_delete(client: &KeyClient, object: &ObjectId) -> Result<(), ProviderError> {
-    done_or_gone(
-        client.delete_key(&object.name, None).await,
-        "keys:delete",
-        &object.versionless(COLLECTION),
-    )
-}
-
-/// DELETE /deletedkeys/NAME (a purge).
-pub async fn purge(client: &KeyClient, object: &ObjectId) -> Result<(), ProviderError> {
-    done_or_gone(
-        client.purge_deleted_key(&object.name, None).await,
-        "deletedkeys:purge",
-        &object.versionless(COLLECTION),
-    )
-}
-
-/// POST /deletedkeys/NAME/recover.
-pub async fn recover_deleted(client: &KeyClient, object: &ObjectId) -> Result<(), ProviderError> {
-    answer(
-        client.recover_deleted_key(&object.name, None).await,
-        "deletedkeys:recover",
-        &object.versionless(COLLECTION),
-    )
-    .map(|_| ())
-}
 
 /// The key's rotation policy as a `rotation_policy` object (empty when it has none).
 async fn policy(
@@ -135,20 +87,6 @@ pub async fn live_object(
 
 /// The versionless ids of a vault's active keys.
 pub async fn ids_in(client: &KeyClient, vault_uri: &str) -> Result<Vec<String>, ProviderError> {
-    let mut ids = Vec::new();
-    let mut pager = client
-        .list_key_properties(None)
-        .map_err(|error| sdk_error(error, "keys:list", vault_uri))?;
-    while let Some(key) = pager
-        .try_next()
-        .await
-        .map_err(|error| sdk_error(error, "keys:list", vault_uri))?
-    {
-        if let Some(kid) = key.kid.as_deref()
-            && let Ok(object) = parse_object_id(kid, COLLECTION)
-        {
-            ids.push(object.versionless(COLLECTION));
-        }
-    }
-    Ok(ids)
+    let listing = client.list_key_properties(None);
+    versionless_ids(listing, |key| key.kid.as_deref(), COLLECTION, vault_uri).await
 }

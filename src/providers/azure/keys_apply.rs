@@ -9,7 +9,8 @@ use super::connection::Connection;
 use super::data_plane::{answer, body, configured_tags, date_attributes};
 use super::errors::AzureFailure;
 use super::ids::ObjectId;
-use super::objects::{Existing, Kind, before_create, destroy, recover, reread, target};
+use super::kind::Kind;
+use super::objects::{Existing, before_create, destroy, recover, reread, target};
 use super::rotation_policy;
 use super::soft_delete::retry_through;
 use crate::provider::{ApplyAction, ApplyRequest, Attributes, LiveObject, ProviderError, text_attribute};
@@ -78,6 +79,14 @@ fn create_body(attributes: &Attributes, token: &str) -> Result<serde_json::Value
         }
     }
     fields.insert("kty".into(), key_type.into());
+    fields.extend(changeable(attributes)?);
+    fields.insert("tags".into(), configured_tags(attributes, Some(token))?);
+    Ok(serde_json::Value::Object(fields))
+}
+
+/// What an update can change beside tags: the operations and the dates.
+fn changeable(attributes: &Attributes) -> Result<serde_json::Map<String, serde_json::Value>, ProviderError> {
+    let mut fields = serde_json::Map::new();
     if let Some(operations) = attributes.get("key_opts").filter(|operations| !operations.is_null()) {
         fields.insert("key_ops".into(), operations.clone());
     }
@@ -85,8 +94,7 @@ fn create_body(attributes: &Attributes, token: &str) -> Result<serde_json::Value
     if !dates.is_empty() {
         fields.insert("attributes".into(), serde_json::Value::Object(dates));
     }
-    fields.insert("tags".into(), configured_tags(attributes, Some(token))?);
-    Ok(serde_json::Value::Object(fields))
+    Ok(fields)
 }
 
 async fn recover_and_update(
@@ -113,14 +121,7 @@ async fn put_policy(client: &KeyClient, object: &ObjectId, policy: &serde_json::
 
 /// Makes the key's operations, dates, tags and rotation policy what the configuration says.
 async fn update(client: &KeyClient, object: &ObjectId, attributes: &Attributes) -> Result<(), ProviderError> {
-    let mut fields = serde_json::Map::new();
-    if let Some(operations) = attributes.get("key_opts").filter(|operations| !operations.is_null()) {
-        fields.insert("key_ops".into(), operations.clone());
-    }
-    let dates = date_attributes(attributes)?;
-    if !dates.is_empty() {
-        fields.insert("attributes".into(), serde_json::Value::Object(dates));
-    }
+    let mut fields = changeable(attributes)?;
     if attributes.get("tags").is_some_and(|tags| !tags.is_null()) {
         fields.insert("tags".into(), configured_tags(attributes, None)?);
     }

@@ -13,7 +13,7 @@
 //! Resource types: `azurerm_key_vault` ([`vault`]), `azurerm_key_vault_key`
 //! ([`keys`], [`keys_apply`], [`rotation_policy`]) and
 //! `azurerm_key_vault_secret` ([`secrets`], [`secrets_apply`]); what keys and
-//! secrets share is written once in [`objects`]. Every create
+//! secrets share is written once in [`objects`] and [`kind`]. Every create
 //! tags the object with the journal's token, so a create repeated after a
 //! crash finds the first object. **Soft delete is kept: destroy soft-deletes;
 //! a purge happens only when `features { key_vault { purge_* } }` asks and
@@ -31,6 +31,7 @@ mod errors;
 mod ids;
 mod keys;
 mod keys_apply;
+mod kind;
 mod objects;
 mod rotation_policy;
 mod schema;
@@ -51,7 +52,7 @@ use crate::provider::{
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
 use connection::Connection;
-use objects::Kind;
+use kind::Kind;
 use std::sync::OnceLock;
 
 /// The `azurerm` provider.
@@ -82,6 +83,21 @@ fn unknown_type(resource_type: &str) -> ProviderError {
     )
 }
 
+/// What a resource type is about: vaults, or keys or secrets (which share their reads).
+enum Target {
+    Vault,
+    Object(Kind),
+}
+
+fn target(resource_type: &str) -> Result<Target, ProviderError> {
+    match resource_type {
+        KEY_VAULT => Ok(Target::Vault),
+        KEY => Ok(Target::Object(Kind::Key)),
+        SECRET => Ok(Target::Object(Kind::Secret)),
+        other => Err(unknown_type(other)),
+    }
+}
+
 #[async_trait]
 impl Provider for AzureProvider {
     fn name(&self) -> &str {
@@ -109,7 +125,7 @@ impl Provider for AzureProvider {
     }
 
     fn check_change(&self, request: &CheckChangeRequest) -> Result<(), ProviderError> {
-        if request.resource_type == schema::KEY_VAULT {
+        if request.resource_type == KEY_VAULT {
             return vault::check_change(&request.id, &request.current, &request.desired);
         }
         Ok(())
@@ -117,11 +133,9 @@ impl Provider for AzureProvider {
 
     async fn read(&self, request: ReadRequest) -> Result<Option<LiveObject>, ProviderError> {
         let connection = self.connection()?;
-        match request.resource_type.as_str() {
-            KEY_VAULT => vault::read(connection, &request.id, &request.prior).await,
-            KEY => objects::read(connection, Kind::Key, &request.id, &request.prior).await,
-            SECRET => objects::read(connection, Kind::Secret, &request.id, &request.prior).await,
-            other => Err(unknown_type(other)),
+        match target(&request.resource_type)? {
+            Target::Vault => vault::read(connection, &request.id, &request.prior).await,
+            Target::Object(kind) => objects::read(connection, kind, &request.id, &request.prior).await,
         }
     }
 
@@ -136,43 +150,37 @@ impl Provider for AzureProvider {
     }
 
     async fn import(&self, request: ImportRequest) -> Result<Option<LiveObject>, ProviderError> {
-        let connection = self.connection()?;
-        let none = Default::default();
-        match request.resource_type.as_str() {
-            KEY_VAULT => vault::read(connection, &request.id, &none).await,
-            KEY => objects::read(connection, Kind::Key, &request.id, &none).await,
-            SECRET => objects::read(connection, Kind::Secret, &request.id, &none).await,
-            other => Err(unknown_type(other)),
-        }
+        // An import is a read with nothing recorded yet.
+        self.read(ReadRequest {
+            resource_type: request.resource_type,
+            id: request.id,
+            prior: Default::default(),
+        })
+        .await
     }
 
     async fn find_by_token(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError> {
         let connection = self.connection()?;
-        match request.resource_type.as_str() {
-            KEY_VAULT => vault::find_by_token(connection, &request.token, &request.attributes).await,
-            KEY => objects::find_by_token(connection, Kind::Key, &request.token, &request.attributes).await,
-            SECRET => objects::find_by_token(connection, Kind::Secret, &request.token, &request.attributes).await,
-            other => Err(unknown_type(other)),
+        match target(&request.resource_type)? {
+            Target::Vault => vault::find_by_token(connection, &request.token, &request.attributes).await,
+            Target::Object(kind) => objects::find_by_token(connection, kind, &request.token, &request.attributes).await,
         }
     }
 
     async fn lookup_existing(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError> {
         let connection = self.connection()?;
-        match request.resource_type.as_str() {
-            KEY_VAULT => vault::lookup_existing(connection, &request.attributes).await,
-            KEY => objects::lookup_existing(connection, Kind::Key, &request.attributes).await,
-            SECRET => objects::lookup_existing(connection, Kind::Secret, &request.attributes).await,
-            _ => Ok(None),
+        match target(&request.resource_type) {
+            Ok(Target::Vault) => vault::lookup_existing(connection, &request.attributes).await,
+            Ok(Target::Object(kind)) => objects::lookup_existing(connection, kind, &request.attributes).await,
+            Err(_) => Ok(None),
         }
     }
 
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError> {
         let connection = self.connection()?;
-        match resource_type {
-            KEY_VAULT => vault::list(connection).await,
-            KEY => objects::list(connection, Kind::Key).await,
-            SECRET => objects::list(connection, Kind::Secret).await,
-            other => Err(unknown_type(other)),
+        match target(resource_type)? {
+            Target::Vault => vault::list(connection).await,
+            Target::Object(kind) => objects::list(connection, kind).await,
         }
     }
 

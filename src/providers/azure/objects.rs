@@ -5,130 +5,19 @@
 //! vault's objects, recovery (through `409 ObjectIsBeingRecovered`) and
 //! destroy (soft delete; a purge only when the feature flag asks and the
 //! vault has no purge protection). [`Kind`] sends each step to the key or
-//! secret client ([`super::keys`], [`super::secrets`]).
+//! secret client.
 
 use super::connection::Connection;
 use super::data_plane::{carries_token, recovery, rfc3339};
-use super::ids::{ObjectId, parse_object_id};
-use super::settings::KeyVaultFeatures;
+use super::errors::not_managed;
+use super::ids::{ObjectId, parse_object_id, parse_vault_id};
+use super::kind::Kind;
 use super::soft_delete::{recovery_is_off, retry_through, wait_for};
-use super::{keys, secrets};
+use super::vault;
 use crate::provider::{ApplyRequest, Attributes, LiveObject, LiveStatus, ProviderError, text_attribute};
 
-/// Keys or secrets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Key,
-    Secret,
-}
-
-impl Kind {
-    /// The path segment of the data plane: `keys` or `secrets`.
-    pub fn collection(self) -> &'static str {
-        match self {
-            Kind::Key => "keys",
-            Kind::Secret => "secrets",
-        }
-    }
-
-    fn noun(self) -> &'static str {
-        match self {
-            Kind::Key => "key",
-            Kind::Secret => "secret",
-        }
-    }
-
-    fn recover_flag(self) -> &'static str {
-        match self {
-            Kind::Key => "recover_soft_deleted_keys",
-            Kind::Secret => "recover_soft_deleted_secrets",
-        }
-    }
-
-    /// Whether a create of a soft-deleted name recovers it.
-    pub fn recovers(self, features: &KeyVaultFeatures) -> bool {
-        match self {
-            Kind::Key => features.recover_soft_deleted_keys,
-            Kind::Secret => features.recover_soft_deleted_secrets,
-        }
-    }
-
-    /// Whether a destroy purges (where the vault allows it).
-    pub fn purges(self, features: &KeyVaultFeatures) -> bool {
-        match self {
-            Kind::Key => features.purge_soft_deleted_keys_on_destroy,
-            Kind::Secret => features.purge_soft_deleted_secrets_on_destroy,
-        }
-    }
-
-    /// The active object of that name, as JSON (a secret without its value).
-    pub async fn get(
-        self,
-        connection: &Connection,
-        object: &ObjectId,
-    ) -> Result<Option<serde_json::Value>, ProviderError> {
-        match self {
-            Kind::Key => keys::get(&*connection.key_client(&object.vault_uri)?, object).await,
-            Kind::Secret => secrets::get(&*connection.secret_client(&object.vault_uri)?, object).await,
-        }
-    }
-
-    /// The soft-deleted object of that name, as JSON.
-    pub async fn get_deleted(
-        self,
-        connection: &Connection,
-        object: &ObjectId,
-    ) -> Result<Option<serde_json::Value>, ProviderError> {
-        match self {
-            Kind::Key => keys::get_deleted(&*connection.key_client(&object.vault_uri)?, object).await,
-            Kind::Secret => secrets::get_deleted(&*connection.secret_client(&object.vault_uri)?, object).await,
-        }
-    }
-
-    async fn live_object(
-        self,
-        connection: &Connection,
-        object: &ObjectId,
-        found: &serde_json::Value,
-        prior: &Attributes,
-    ) -> Result<LiveObject, ProviderError> {
-        match self {
-            Kind::Key => keys::live_object(connection, object, found, prior).await,
-            Kind::Secret => secrets::live_object(connection, object, found, prior).await,
-        }
-    }
-
-    async fn ids_in(self, connection: &Connection, vault_uri: &str) -> Result<Vec<String>, ProviderError> {
-        match self {
-            Kind::Key => keys::ids_in(&*connection.key_client(vault_uri)?, vault_uri).await,
-            Kind::Secret => secrets::ids_in(&*connection.secret_client(vault_uri)?, vault_uri).await,
-        }
-    }
-
-    async fn soft_delete(self, connection: &Connection, object: &ObjectId) -> Result<(), ProviderError> {
-        match self {
-            Kind::Key => keys::soft_delete(&*connection.key_client(&object.vault_uri)?, object).await,
-            Kind::Secret => secrets::soft_delete(&*connection.secret_client(&object.vault_uri)?, object).await,
-        }
-    }
-
-    async fn purge(self, connection: &Connection, object: &ObjectId) -> Result<(), ProviderError> {
-        match self {
-            Kind::Key => keys::purge(&*connection.key_client(&object.vault_uri)?, object).await,
-            Kind::Secret => secrets::purge(&*connection.secret_client(&object.vault_uri)?, object).await,
-        }
-    }
-
-    async fn recover_deleted(self, connection: &Connection, object: &ObjectId) -> Result<(), ProviderError> {
-        match self {
-            Kind::Key => keys::recover_deleted(&*connection.key_client(&object.vault_uri)?, object).await,
-            Kind::Secret => secrets::recover_deleted(&*connection.secret_client(&object.vault_uri)?, object).await,
-        }
-    }
-}
-
 /// The object a configuration names: its vault (from `key_vault_id`) and `name`.
-pub fn configured_object(
+fn configured_object(
     connection: &Connection,
     kind: Kind,
     attributes: &Attributes,
@@ -171,7 +60,7 @@ pub async fn common_attributes(
     let id = object.versionless(kind.collection());
     let vault_id = match text_attribute(prior, "key_vault_id") {
         Some(recorded) => recorded,
-        None => connection.vault_id_named(&object.vault_name).await?.ok_or_else(|| {
+        None => vault::id_named(connection, &object.vault_name).await?.ok_or_else(|| {
             ProviderError::new(
                 "VaultNotFound",
                 format!(
@@ -238,10 +127,8 @@ pub async fn read(
     if let Some(vault_id) = text_attribute(prior, "key_vault_id")
         && !connection.vault_is_active(&vault_id).await?
     {
-        let vault_name = super::ids::parse_vault_id(&vault_id)?.name;
-        let vault_kept = super::vault::find_deleted(connection, &vault_name, None)
-            .await?
-            .is_some();
+        let vault_name = parse_vault_id(&vault_id)?.name;
+        let vault_kept = vault::find_deleted(connection, &vault_name, None).await?.is_some();
         let recovers = vault_kept && kind.recovers(&connection.settings.features);
         return Ok(recovers.then(|| deleted_object(kind, &object, &serde_json::Value::Null, prior)));
     }
@@ -278,7 +165,7 @@ pub async fn reread(
 }
 
 /// The error for a create that meets a soft-deleted object while recovery is off.
-pub fn refused(kind: Kind, object: &ObjectId) -> ProviderError {
+fn refused(kind: Kind, object: &ObjectId) -> ProviderError {
     recovery_is_off(
         kind.noun(),
         &object.name,
@@ -342,7 +229,7 @@ pub async fn find_by_token(
 /// The versionless ids of every active object in every vault of the subscription.
 pub async fn list(connection: &Connection, kind: Kind) -> Result<Vec<String>, ProviderError> {
     let mut ids = Vec::new();
-    for vault_id in super::vault::list(connection).await? {
+    for vault_id in vault::list(connection).await? {
         let vault_uri = connection.vault_uri_of(&vault_id)?;
         ids.extend(kind.ids_in(connection, &vault_uri).await?);
     }
@@ -369,17 +256,15 @@ pub async fn before_create(
             return Ok(Existing::Ours);
         }
         let id = object.versionless(kind.collection());
-        return Err(ProviderError::new(
+        return Err(not_managed(
             "ObjectAlreadyExists",
             format!(
                 "a {} named `{}` already exists ({id}) and keyform does not manage it",
                 kind.noun(),
                 object.name
             ),
-        )
-        .with_help(format!(
-            "import it with `keyform import ADDRESS {id}`, or choose another name"
-        )));
+            &id,
+        ));
     }
     if kind.get_deleted(connection, object).await?.is_some() {
         return Ok(Existing::SoftDeleted);
@@ -393,18 +278,16 @@ pub async fn recover(connection: &Connection, kind: Kind, object: &ObjectId) -> 
     if !kind.recovers(&connection.settings.features) {
         return Err(refused(kind, object));
     }
-    if kind.get_deleted(connection, object).await?.is_some() {
-        retry_through(|| kind.recover_deleted(connection, object)).await?;
-    }
+    // A 404 means nothing of that name is soft-deleted (a recovered vault brought it back).
+    retry_through(|| kind.recover_deleted(connection, object)).await?;
     wait_for(|| kind.get(connection, object)).await?;
     Ok(())
 }
 
 /// Soft-deletes the object; purges it when the feature flag (or `purge`) asks and the vault allows it.
 pub async fn destroy(connection: &Connection, kind: Kind, object: &ObjectId, purge: bool) -> Result<(), ProviderError> {
-    if kind.get(connection, object).await?.is_some() {
-        kind.soft_delete(connection, object).await?;
-    }
+    // A 404 means it is soft-deleted or gone already.
+    kind.soft_delete(connection, object).await?;
     if !(purge || kind.purges(&connection.settings.features)) {
         return Ok(());
     }

@@ -16,12 +16,8 @@ pub fn from_azure(policy: &serde_json::Value) -> serde_json::Map<String, serde_j
     {
         fields.insert("expire_after".into(), expiry.into());
     }
-    let actions = policy
-        .get("lifetimeActions")
-        .and_then(serde_json::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for action in &actions {
+    let actions = policy.get("lifetimeActions").and_then(serde_json::Value::as_array);
+    for action in actions.into_iter().flatten() {
         let kind = action
             .get("action")
             .and_then(|action| action.get("type"))

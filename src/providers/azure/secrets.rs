@@ -1,75 +1,31 @@
 //! `azurerm_key_vault_secret`, the read side and the secret client's calls:
 //! a secret as keyform sees it (content type, dates, tags, and the id of its
 //! current version, which stands for the value), listing a vault's secrets,
-//! reading the value on a user's explicit request, and the soft-delete calls
-//! [`super::objects`] runs for secrets.
+//! and reading the value on a user's explicit request.
 //!
 //! **Key Vault answers a GET of a secret with its value: the driver drops the
 //! value at once and keeps only the version id.** Drift in the value is a new
 //! current version written outside keyform.
 
 use super::connection::Connection;
-use super::data_plane::{done_or_gone, found, json, report_dates, visible_tags};
+use super::data_plane::{report_dates, versionless_ids, visible_tags};
 use super::errors::sdk_error;
 use super::ids::{ObjectId, parse_object_id};
-use super::objects::{Kind, common_attributes, created};
+use super::kind::Kind;
+use super::objects::{common_attributes, created};
 use crate::provider::{Attributes, LiveObject, LiveStatus, ProviderError};
 use crate::secret::SensitiveString;
 use azure_security_keyvault_secrets::SecretClient;
-use futures::TryStreamExt;
 use std::collections::BTreeMap;
 
 const COLLECTION: &str = "secrets";
 
 /// An answer without its `value`.
-fn without_value(mut answer: Option<serde_json::Value>) -> Option<serde_json::Value> {
+pub fn without_value(mut answer: Option<serde_json::Value>) -> Option<serde_json::Value> {
     if let Some(fields) = answer.as_mut().and_then(serde_json::Value::as_object_mut) {
         fields.remove("value");
     }
     answer
-}
-
-/// GET /secrets/NAME without its value; Ok(None) when there is no active secret of that name.
-pub async fn get(client: &SecretClient, object: &ObjectId) -> Result<Option<serde_json::Value>, ProviderError> {
-    let id = object.versionless(COLLECTION);
-    found(client.get_secret(&object.name, None).await, "secrets:get", &id).map(without_value)
-}
-
-/// GET /deletedsecrets/NAME (without a value); Ok(None) when no secret of that name is soft-deleted.
-pub async fn get_deleted(client: &SecretClient, object: &ObjectId) -> Result<Option<serde_json::Value>, ProviderError> {
-    let id = object.versionless(COLLECTION);
-    found(
-        client.get_deleted_secret(&object.name, None).await,
-        "deletedsecrets:get",
-        &id,
-    )
-    .map(without_value)
-}
-
-/// DELETE /secrets/NAME (a soft delete).
-pub async fn soft_delete(client: &SecretClient, object: &ObjectId) -> Result<(), ProviderError> {
-    let id = object.versionless(COLLECTION);
-    done_or_gone(client.delete_secret(&object.name, None).await, "secrets:delete", &id)
-}
-
-/// DELETE /deletedsecrets/NAME (a purge).
-pub async fn purge(client: &SecretClient, object: &ObjectId) -> Result<(), ProviderError> {
-    let id = object.versionless(COLLECTION);
-    done_or_gone(
-        client.purge_deleted_secret(&object.name, None).await,
-        "deletedsecrets:purge",
-        &id,
-    )
-}
-
-/// POST /deletedsecrets/NAME/recover.
-pub async fn recover_deleted(client: &SecretClient, object: &ObjectId) -> Result<(), ProviderError> {
-    let id = object.versionless(COLLECTION);
-    match client.recover_deleted_secret(&object.name, None).await {
-        // The answer holds no value, but it is dropped unread all the same.
-        Ok(response) => json(response, "deletedsecrets:recover", &id).map(|_| ()),
-        Err(error) => Err(sdk_error(error, "deletedsecrets:recover", &id)),
-    }
 }
 
 /// The version of a secret's id (`https://V/secrets/NAME/VERSION`).
@@ -111,22 +67,8 @@ pub async fn live_object(
 
 /// The versionless ids of a vault's active secrets.
 pub async fn ids_in(client: &SecretClient, vault_uri: &str) -> Result<Vec<String>, ProviderError> {
-    let mut ids = Vec::new();
-    let mut pager = client
-        .list_secret_properties(None)
-        .map_err(|error| sdk_error(error, "secrets:list", vault_uri))?;
-    while let Some(secret) = pager
-        .try_next()
-        .await
-        .map_err(|error| sdk_error(error, "secrets:list", vault_uri))?
-    {
-        if let Some(id) = secret.id.as_deref()
-            && let Ok(object) = parse_object_id(id, COLLECTION)
-        {
-            ids.push(object.versionless(COLLECTION));
-        }
-    }
-    Ok(ids)
+    let listing = client.list_secret_properties(None);
+    versionless_ids(listing, |secret| secret.id.as_deref(), COLLECTION, vault_uri).await
 }
 
 /// The current value, only for `keyform secret get` and for resources that read it.

@@ -13,7 +13,8 @@ use super::connection::Connection;
 use super::data_plane::{body, configured_tags, date_attributes};
 use super::errors::{AzureFailure, sdk_error};
 use super::ids::ObjectId;
-use super::objects::{Existing, Kind, before_create, destroy, recover, reread, target};
+use super::kind::Kind;
+use super::objects::{Existing, before_create, destroy, recover, reread, target};
 use super::soft_delete::retry_through;
 use crate::provider::{ApplyAction, ApplyRequest, Attributes, LiveObject, ProviderError};
 use crate::secret::SensitiveString;
@@ -128,13 +129,11 @@ async fn update(
     }
     let request = serde_json::Value::Object(fields);
     retry_through(|| async {
-        match client
+        client
             .update_secret_properties(&object.name, body(&request), None)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => Err(sdk_error(error, "secrets:update", &id)),
-        }
+            .map(|_| ())
+            .map_err(|error| sdk_error(error, "secrets:update", &id))
     })
     .await
 }

@@ -13,7 +13,7 @@ const ATTEMPTS: u32 = 90;
 const PAUSE: Duration = Duration::from_millis(500);
 
 /// Whether an error means "Azure is still recovering or deleting this object: try again".
-pub fn is_transient(error: &ProviderError) -> bool {
+fn is_transient(error: &ProviderError) -> bool {
     matches!(error.code.as_str(), "ObjectIsBeingRecovered" | "ObjectIsBeingDeleted")
 }
 

@@ -14,6 +14,7 @@
 
 use super::connection::Connection;
 use super::data_plane::{carries_token, configured_tags, visible_tags};
+use super::errors::not_managed;
 use super::ids::parse_vault_id;
 use super::soft_delete::{recovery_is_off, retry_through, wait_for};
 use crate::provider::{ApplyAction, ApplyRequest, Attributes, LiveObject, LiveStatus, ProviderError, text_attribute};
@@ -29,11 +30,21 @@ fn required(attributes: &Attributes, name: &str) -> Result<String, ProviderError
 }
 
 fn deleted_path(connection: &Connection, location: &str, name: &str) -> String {
-    format!(
-        "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/{name}",
-        connection.settings.subscription_id,
+    connection.key_vault_path(&format!(
+        "locations/{}/deletedVaults/{name}",
         location.to_lowercase().replace(' ', "")
-    )
+    ))
+}
+
+/// Whether an ARM answer (a vault or a deleted vault) has this name; ARM compares names case-insensitively.
+fn is_named(item: &serde_json::Value, name: &str) -> bool {
+    item.get("name")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|found| found.eq_ignore_ascii_case(name))
+}
+
+fn id_of(vault: &serde_json::Value) -> Option<String> {
+    vault.get("id").and_then(serde_json::Value::as_str).map(str::to_string)
 }
 
 fn properties(vault: &serde_json::Value) -> &serde_json::Value {
@@ -56,11 +67,8 @@ fn purge_protected(vault_properties: &serde_json::Value) -> bool {
 
 /// The vault as keyform attributes.
 fn live_object(connection: &Connection, vault: &serde_json::Value) -> Result<LiveObject, ProviderError> {
-    let id = vault
-        .get("id")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| ProviderError::new("InvalidResponse", "Azure answered a vault without an id"))?
-        .to_string();
+    let id =
+        id_of(vault).ok_or_else(|| ProviderError::new("InvalidResponse", "Azure answered a vault without an id"))?;
     let parsed = parse_vault_id(&id)?;
     let vault_properties = properties(vault);
     let text = |value: Option<&serde_json::Value>| {
@@ -152,16 +160,8 @@ pub async fn find_deleted(
     if let Some(location) = location {
         return connection.arm.get(&deleted_path(connection, location, name)).await;
     }
-    let path = format!(
-        "/subscriptions/{}/providers/Microsoft.KeyVault/deletedVaults",
-        connection.settings.subscription_id
-    );
-    Ok(connection.arm.list(&path).await?.into_iter().find(|deleted| {
-        deleted
-            .get("name")
-            .and_then(serde_json::Value::as_str)
-            .is_some_and(|found| found.eq_ignore_ascii_case(name))
-    }))
+    let deleted = connection.arm.list(&connection.key_vault_path("deletedVaults")).await?;
+    Ok(deleted.into_iter().find(|deleted| is_named(deleted, name)))
 }
 
 /// Reads a vault by its ARM id; a soft-deleted vault is pending deletion when recovery is on, and gone
@@ -237,17 +237,14 @@ pub async fn find_by_token(
 
 /// Ids of the vaults of the subscription.
 pub async fn list(connection: &Connection) -> Result<Vec<String>, ProviderError> {
-    let path = format!(
-        "/subscriptions/{}/providers/Microsoft.KeyVault/vaults",
-        connection.settings.subscription_id
-    );
-    Ok(connection
-        .arm
-        .list(&path)
-        .await?
-        .iter()
-        .filter_map(|vault| vault.get("id").and_then(serde_json::Value::as_str).map(str::to_string))
-        .collect())
+    let vaults = connection.arm.list(&connection.key_vault_path("vaults")).await?;
+    Ok(vaults.iter().filter_map(id_of).collect())
+}
+
+/// The ARM id of the vault of this name in the subscription.
+pub async fn id_named(connection: &Connection, name: &str) -> Result<Option<String>, ProviderError> {
+    let vaults = connection.arm.list(&connection.key_vault_path("vaults")).await?;
+    Ok(vaults.iter().find(|vault| is_named(vault, name)).and_then(id_of))
 }
 
 /// The desired vault as the `properties` and `tags` of a PUT or PATCH.
@@ -364,15 +361,13 @@ async fn create(connection: &Connection, token: &str, attributes: &Attributes) -
     if let Some(existing) = connection.arm.get(&id).await? {
         if carries_token(&existing, token) {
             // A create repeated after a crash: the first call made it.
-            return update(connection, &id, attributes).await;
+            return patch(connection, &id, &existing, attributes).await;
         }
-        return Err(ProviderError::new(
+        return Err(not_managed(
             "VaultAlreadyExists",
             format!("a vault named `{name}` already exists in resource group `{group}` and keyform does not manage it"),
-        )
-        .with_help(format!(
-            "import it with `keyform import ADDRESS {id}`, or choose another name"
-        )));
+            &id,
+        ));
     }
     if connection
         .arm
@@ -414,7 +409,17 @@ async fn update(connection: &Connection, id: &str, attributes: &Attributes) -> R
         .get(id)
         .await?
         .ok_or_else(|| ProviderError::new("VaultNotFound", format!("vault `{id}` does not exist")))?;
-    let live_properties = properties(&live);
+    patch(connection, id, &live, attributes).await
+}
+
+/// Makes the `live` vault what the configuration says, and reports the vault Azure answers with.
+async fn patch(
+    connection: &Connection,
+    id: &str,
+    live: &serde_json::Value,
+    attributes: &Attributes,
+) -> Result<LiveObject, ProviderError> {
+    let live_properties = properties(live);
     check_fixed_settings(
         id,
         retention_of(live_properties),
@@ -428,8 +433,8 @@ async fn update(connection: &Connection, id: &str, attributes: &Attributes) -> R
     {
         body["tags"] = tags.clone();
     }
-    connection.arm.send(Method::PATCH, id, Some(&body)).await?;
-    read_active(connection, id).await
+    let updated = connection.arm.send(Method::PATCH, id, Some(&body)).await?;
+    live_object(connection, &updated)
 }
 
 /// Refuses the changes Azure never makes: a new soft-delete retention (set at creation only) and turning purge

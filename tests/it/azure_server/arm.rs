@@ -16,7 +16,7 @@ use super::state::{Shared, State, Vault, lock};
 use super::{arm_deleted, arm_vaults};
 
 /// The Microsoft.KeyVault api-versions the server accepts.
-pub const API_VERSIONS: [&str; 6] = [
+const API_VERSIONS: [&str; 6] = [
     "2021-10-01",
     "2022-07-01",
     "2023-02-01",
@@ -25,41 +25,21 @@ pub const API_VERSIONS: [&str; 6] = [
     "2025-05-01",
 ];
 
+/// Serves one Resource Manager request: token, `api-version` and subscription first, then the operation.
 pub fn route(shared: &Shared, request: &Request) -> Reply {
     let tenant = lock(shared).identity.tenant_id.clone();
     if let Err(problem) = identity::check_bearer(shared, request, &identity::resource_manager_resource(), &tenant) {
         return unauthenticated(&tenant, problem);
     }
-    match request.query_value("api-version") {
-        None => {
-            return Reply::error(
-                400,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            );
-        }
-        Some(version) if !API_VERSIONS.contains(&version) => {
-            let mut supported: Vec<&str> = API_VERSIONS.to_vec();
-            supported.reverse();
-            return Reply::error(
-                400,
-                "InvalidApiVersionParameter",
-                &format!(
-                    "The api-version '{version}' is invalid. The supported versions are '{}'.",
-                    supported.join(",")
-                ),
-            );
-        }
-        Some(_) => {}
+    if let Err(version) = request.api_version(&API_VERSIONS) {
+        return unsupported_api_version(version);
     }
     let segments = request.segments();
     let lowered: Vec<String> = segments.iter().map(|segment| segment.to_ascii_lowercase()).collect();
     let shape: Vec<&str> = lowered.iter().map(String::as_str).collect();
     let mut state = lock(shared);
-    if shape.first() != Some(&"subscriptions")
-        || segments.get(1).copied() != Some(state.identity.subscription_id.as_str())
-    {
-        let subscription = segments.get(1).copied().unwrap_or_default();
+    let subscription = segments.get(1).copied().unwrap_or_default();
+    if shape.first() != Some(&"subscriptions") || subscription != state.identity.subscription_id {
         return Reply::error(
             404,
             "SubscriptionNotFound",
@@ -67,82 +47,29 @@ pub fn route(shared: &Shared, request: &Request) -> Reply {
         );
     }
     let method = request.method.as_str();
-    match (method, shape.as_slice()) {
-        (
-            "PUT",
-            [
-                _,
-                _,
-                "resourcegroups",
-                _,
-                "providers",
-                "microsoft.keyvault",
-                "vaults",
-                _,
-            ],
-        ) => arm_vaults::create_or_update(&mut state, segments[3], segments[7], request),
-        (
-            "GET",
-            [
-                _,
-                _,
-                "resourcegroups",
-                _,
-                "providers",
-                "microsoft.keyvault",
-                "vaults",
-                _,
-            ],
-        ) => arm_vaults::get(&state, segments[3], segments[7]),
-        (
-            "PATCH",
-            [
-                _,
-                _,
-                "resourcegroups",
-                _,
-                "providers",
-                "microsoft.keyvault",
-                "vaults",
-                _,
-            ],
-        ) => arm_vaults::update(&mut state, segments[3], segments[7], request),
-        (
-            "DELETE",
-            [
-                _,
-                _,
-                "resourcegroups",
-                _,
-                "providers",
-                "microsoft.keyvault",
-                "vaults",
-                _,
-            ],
-        ) => arm_vaults::delete(&mut state, segments[3], segments[7]),
-        ("GET", [_, _, "resourcegroups", _, "providers", "microsoft.keyvault", "vaults"]) => {
+    // below /subscriptions/{subscriptionId}; names are read from `segments`, which keep their case
+    match (method, &shape[2..]) {
+        (_, ["resourcegroups", _, "providers", "microsoft.keyvault", "vaults", _]) => {
+            let (resource_group, name) = (segments[3], segments[7]);
+            match method {
+                "PUT" => arm_vaults::create_or_update(&mut state, resource_group, name, request),
+                "GET" => arm_vaults::get(&state, resource_group, name),
+                "PATCH" => arm_vaults::update(&mut state, resource_group, name, request),
+                "DELETE" => arm_vaults::delete(&mut state, resource_group, name),
+                _ => unknown_operation(method, &request.path),
+            }
+        }
+        ("GET", ["resourcegroups", _, "providers", "microsoft.keyvault", "vaults"]) => {
             arm_vaults::list_by_resource_group(&state, segments[3])
         }
-        ("GET", [_, _, "providers", "microsoft.keyvault", "vaults"]) => arm_vaults::list_by_subscription(&state),
-        ("GET", [_, _, "providers", "microsoft.keyvault", "deletedvaults"]) => arm_deleted::list_deleted(&state),
-        (
-            "GET",
-            [
-                _,
-                _,
-                "providers",
-                "microsoft.keyvault",
-                "locations",
-                _,
-                "deletedvaults",
-                _,
-            ],
-        ) => arm_deleted::get_deleted(&state, segments[5], segments[7]),
+        ("GET", ["providers", "microsoft.keyvault", "vaults"]) => arm_vaults::list_by_subscription(&state),
+        ("GET", ["providers", "microsoft.keyvault", "deletedvaults"]) => arm_deleted::list_deleted(&state),
+        ("GET", ["providers", "microsoft.keyvault", "locations", _, "deletedvaults", _]) => {
+            arm_deleted::get_deleted(&state, segments[5], segments[7])
+        }
         (
             "POST",
             [
-                _,
-                _,
                 "providers",
                 "microsoft.keyvault",
                 "locations",
@@ -152,18 +79,42 @@ pub fn route(shared: &Shared, request: &Request) -> Reply {
                 "purge",
             ],
         ) => arm_deleted::purge_deleted(&mut state, segments[5], segments[7]),
-        ("POST", [_, _, "providers", "microsoft.keyvault", "checknameavailability"]) => {
+        ("POST", ["providers", "microsoft.keyvault", "checknameavailability"]) => {
             arm_deleted::check_name_availability(&state, request)
         }
-        _ => Reply::error(
-            404,
-            "InvalidResourceType",
-            &format!(
-                "The resource type of {method} {} could not be found in the namespace 'Microsoft.KeyVault'.",
-                request.path
-            ),
-        ),
+        _ => unknown_operation(method, &request.path),
     }
+}
+
+/// ARM's answer to an `api-version` it does not serve (missing, or not one of [`API_VERSIONS`]).
+fn unsupported_api_version(version: Option<&str>) -> Reply {
+    match version {
+        None => Reply::error(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ),
+        Some(version) => {
+            let supported: Vec<&str> = API_VERSIONS.iter().rev().copied().collect();
+            Reply::error(
+                400,
+                "InvalidApiVersionParameter",
+                &format!(
+                    "The api-version '{version}' is invalid. The supported versions are '{}'.",
+                    supported.join(",")
+                ),
+            )
+        }
+    }
+}
+
+/// ARM's answer for a path or method no Microsoft.KeyVault operation has.
+fn unknown_operation(method: &str, path: &str) -> Reply {
+    Reply::error(
+        404,
+        "InvalidResourceType",
+        &format!("The resource type of {method} {path} could not be found in the namespace 'Microsoft.KeyVault'."),
+    )
 }
 
 fn unauthenticated(tenant: &str, problem: TokenProblem) -> Reply {
@@ -215,15 +166,23 @@ pub fn vault_json(state: &State, vault: &Vault) -> Value {
     })
 }
 
-pub fn not_found(resource_group: &str, name: &str) -> Reply {
+/// ARM's 404 for a resource that does not exist, `resource` naming it in quotes (`'Microsoft.KeyVault/vaults/{name}'
+/// under resource group '{group}'`).
+pub fn resource_not_found(resource: &str) -> Reply {
     Reply::error(
         404,
         "ResourceNotFound",
         &format!(
-            "The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group '{resource_group}' was not found. \
-             For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+            "The Resource {resource} was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
         ),
     )
+}
+
+/// The 404 for a vault that is not in that resource group.
+pub fn not_found(resource_group: &str, name: &str) -> Reply {
+    resource_not_found(&format!(
+        "'Microsoft.KeyVault/vaults/{name}' under resource group '{resource_group}'"
+    ))
 }
 
 /// ARM location names as stored: lowercase without spaces (`West Europe` → `westeurope`).

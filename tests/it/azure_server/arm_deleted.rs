@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
-use super::arm::{bad_request, normalize_location, vault_id};
+use super::arm::{bad_request, normalize_location, resource_not_found, vault_id};
 use super::arm_vaults::check_vault_name;
 use super::http::{Reply, Request};
-use super::state::{DeletedVault, State};
+use super::state::{DeletedVault, State, scheduled_purge_date};
 
 fn rfc3339(unix_seconds: i64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds.max(0) as u64);
@@ -27,7 +27,7 @@ fn deleted_json(state: &State, deleted: &DeletedVault) -> Value {
             "vaultId": vault_id(subscription, vault),
             "location": vault.location,
             "deletionDate": rfc3339(deleted.deletion_date),
-            "scheduledPurgeDate": rfc3339(deleted.scheduled_purge_date),
+            "scheduledPurgeDate": rfc3339(scheduled_purge_date(deleted.deletion_date, vault.retention_days())),
             "tags": vault.tags,
             "purgeProtectionEnabled": vault.purge_protection(),
         },
@@ -50,14 +50,9 @@ fn find_deleted<'a>(state: &'a State, location: &str, name: &str) -> Result<&'a 
         .get(&name.to_ascii_lowercase())
         .filter(|deleted| deleted.vault.location == normalize_location(location))
         .ok_or_else(|| {
-            Reply::error(
-                404,
-                "ResourceNotFound",
-                &format!(
-                    "The Resource 'Microsoft.KeyVault/locations/{location}/deletedVaults/{name}' was not found. For \
-                     more details please go to https://aka.ms/ARMResourceNotFoundFix"
-                ),
-            )
+            resource_not_found(&format!(
+                "'Microsoft.KeyVault/locations/{location}/deletedVaults/{name}'"
+            ))
         })
 }
 
@@ -73,8 +68,9 @@ pub fn get_deleted(state: &State, location: &str, name: &str) -> Reply {
 /// Vaults - Purge Deleted: `POST /subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/
 /// deletedVaults/{vaultName}/purge` (200 when done); refused while purge protection holds the vault.
 pub fn purge_deleted(state: &mut State, location: &str, name: &str) -> Reply {
+    // a deleted vault is kept only within its retention (purge_expired_now ends it), so purge protection holds it
     let protected = match find_deleted(state, location, name) {
-        Ok(deleted) => deleted.vault.purge_protection() && deleted.scheduled_purge_date > state.now(),
+        Ok(deleted) => deleted.vault.purge_protection(),
         Err(reply) => return reply,
     };
     if protected {

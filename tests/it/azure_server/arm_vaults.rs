@@ -8,12 +8,14 @@
 //! included); `softDeleteRetentionInDays` is 7 to 90 and cannot change after creation; `enablePurgeProtection`
 //! cannot be set to false; soft delete is always on.
 
+use std::collections::btree_map::Entry;
+
 use serde_json::{Map, Value, json};
 
 use super::arm::{bad_request, normalize_location, not_found, vault_json};
 use super::http::{Reply, Request};
 use super::routing::VAULT_SUFFIX;
-use super::state::{DeletedVault, ObjectStore, State, Vault};
+use super::state::{DeletedVault, ObjectStore, State, Vault, wall_clock};
 
 /// Vault names: 3-24 characters of letters, digits and hyphens; a letter first, a letter or digit last, no `--`.
 pub fn check_vault_name(name: &str) -> Result<(), Reply> {
@@ -46,21 +48,18 @@ fn check_properties(properties: &Map<String, Value>, current: Option<&Map<String
         .filter(|value| !value.is_null())
     {
         let days = retention.as_i64().unwrap_or(0);
-        match current
+        let existing = current
             .and_then(|current| current.get("softDeleteRetentionInDays"))
-            .and_then(Value::as_i64)
-        {
-            Some(existing) if existing != days => {
-                return Err(bad_request(
-                    "The property \"softDeleteRetentionInDays\" has been set already and it can't be modified.",
-                ));
-            }
-            _ if !(7..=90).contains(&days) => {
-                return Err(bad_request(
-                    "The property \"softDeleteRetentionInDays\" must be an integer between 7 and 90.",
-                ));
-            }
-            _ => {}
+            .and_then(Value::as_i64);
+        if existing.is_some_and(|existing| existing != days) {
+            return Err(bad_request(
+                "The property \"softDeleteRetentionInDays\" has been set already and it can't be modified.",
+            ));
+        }
+        if !(7..=90).contains(&days) {
+            return Err(bad_request(
+                "The property \"softDeleteRetentionInDays\" must be an integer between 7 and 90.",
+            ));
         }
     }
     if let Some(sku) = properties.get("sku") {
@@ -157,20 +156,12 @@ pub fn create_or_update(state: &mut State, resource_group: &str, name: &str, req
         if let Err(reply) = check_properties(&properties, Some(&existing.properties)) {
             return reply;
         }
-        let purge_protection = existing.purge_protection();
-        let retention = existing.retention_days();
-        let mut properties = properties;
-        properties.insert("softDeleteRetentionInDays".to_string(), json!(retention));
-        if purge_protection {
-            properties.insert("enablePurgeProtection".to_string(), json!(true));
-        }
-        existing.properties = complete_properties(&existing.name, properties);
+        existing.properties = rewritten_properties(existing, properties);
         existing.tags = tags;
-        let vault = &state.vaults[&key];
-        return Reply::json(200, vault_json(state, vault));
+        return Reply::json(200, vault_json(state, &state.vaults[&key]));
     }
 
-    if let Some(deleted) = state.deleted_vaults.get(&key) {
+    if let Entry::Occupied(deleted) = state.deleted_vaults.entry(key.clone()) {
         if !recover {
             return Reply::error(
                 409,
@@ -180,19 +171,11 @@ pub fn create_or_update(state: &mut State, resource_group: &str, name: &str, req
                  information on soft delete.",
             );
         }
-        if let Err(reply) = check_properties(&properties, Some(&deleted.vault.properties)) {
+        if let Err(reply) = check_properties(&properties, Some(&deleted.get().vault.properties)) {
             return reply;
         }
-        let Some(deleted) = state.deleted_vaults.remove(&key) else {
-            return not_found(resource_group, name);
-        };
-        let mut vault = deleted.vault;
-        let mut properties = properties;
-        properties.insert("softDeleteRetentionInDays".to_string(), json!(vault.retention_days()));
-        if vault.purge_protection() {
-            properties.insert("enablePurgeProtection".to_string(), json!(true));
-        }
-        vault.properties = complete_properties(&vault.name, properties);
+        let mut vault = deleted.remove().vault;
+        vault.properties = rewritten_properties(&vault, properties);
         vault.tags = tags;
         vault.resource_group = resource_group.to_string();
         let reply = Reply::json(200, vault_json(state, &vault));
@@ -230,6 +213,15 @@ pub fn create_or_update(state: &mut State, resource_group: &str, name: &str, req
     let reply = Reply::json(201, vault_json(state, &vault));
     state.vaults.insert(key, vault);
     reply
+}
+
+/// The properties a PUT writes over an existing or recovered vault: its retention and purge protection stay.
+fn rewritten_properties(vault: &Vault, mut properties: Map<String, Value>) -> Map<String, Value> {
+    properties.insert("softDeleteRetentionInDays".to_string(), json!(vault.retention_days()));
+    if vault.purge_protection() {
+        properties.insert("enablePurgeProtection".to_string(), json!(true));
+    }
+    complete_properties(&vault.name, properties)
 }
 
 fn name_in_use(name: &str) -> Reply {
@@ -301,17 +293,9 @@ pub fn delete(state: &mut State, resource_group: &str, name: &str) -> Reply {
     if !belongs {
         return Reply::empty(204);
     }
-    let now = state.now();
     if let Some(vault) = state.vaults.remove(&key) {
-        let scheduled_purge_date = now + vault.retention_days() * 24 * 3600;
-        state.deleted_vaults.insert(
-            key,
-            DeletedVault {
-                vault,
-                deletion_date: now,
-                scheduled_purge_date,
-            },
-        );
+        let deletion_date = wall_clock();
+        state.deleted_vaults.insert(key, DeletedVault { vault, deletion_date });
     }
     Reply::empty(200)
 }

@@ -43,7 +43,7 @@ pub fn send(server: &AzureTestServer, method: &str, url: &str, token: Option<&st
     }
 }
 
-pub fn send_json(server: &AzureTestServer, method: &str, url: &str, token: &str, body: Value) -> Answer {
+fn send_json(server: &AzureTestServer, method: &str, url: &str, token: &str, body: Value) -> Answer {
     send(server, method, url, Some(token), body.to_string().into_bytes())
 }
 
@@ -75,22 +75,57 @@ pub fn server_with_vault(name: &str, purge_protection: bool) -> (AzureTestServer
     if purge_protection {
         properties["enablePurgeProtection"] = json!(true);
     }
-    let url = format!(
-        "https://management.keyform.test/subscriptions/{}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/{name}?api-version={ARM_VERSION}",
-        server.subscription_id()
-    );
     let created = send_json(
         &server,
         "PUT",
-        &url,
+        &vault_url(&server, name),
         &arm_token,
         json!({"location": "westeurope", "properties": properties}),
     );
     assert_eq!(created.status, 201, "create vault: {}", created.body);
-    let vault_token = token(&server, "https://vault.keyform.test");
+    let vault_token = self::token(&server, "https://vault.keyform.test");
     (server, vault_token)
 }
 
+/// The ARM URL of vault `name` in resource group `rg`.
+fn vault_url(server: &AzureTestServer, name: &str) -> String {
+    format!(
+        "https://management.keyform.test/subscriptions/{}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/{name}\
+         ?api-version={ARM_VERSION}",
+        server.subscription_id()
+    )
+}
+
+/// One vault of a test's server with a data plane token, for requests by method and path.
+pub struct VaultClient<'a> {
+    server: &'a AzureTestServer,
+    token: &'a str,
+    name: &'a str,
+}
+
+impl<'a> VaultClient<'a> {
+    pub fn new(server: &'a AzureTestServer, token: &'a str, name: &'a str) -> VaultClient<'a> {
+        VaultClient { server, token, name }
+    }
+
+    /// A request without a body.
+    pub fn call(&self, method: &str, path: &str) -> Answer {
+        send(
+            self.server,
+            method,
+            &secret_url(self.name, path),
+            Some(self.token),
+            Vec::new(),
+        )
+    }
+
+    /// A request with a JSON body.
+    pub fn call_json(&self, method: &str, path: &str, body: Value) -> Answer {
+        send_json(self.server, method, &secret_url(self.name, path), self.token, body)
+    }
+}
+
+/// A data plane URL of vault `vault` (keys or secrets alike).
 pub fn secret_url(vault: &str, path: &str) -> String {
     format!("https://{vault}.vault.keyform.test/{path}?api-version={VAULT_VERSION}")
 }
@@ -157,13 +192,15 @@ fn the_token_endpoint_refuses_wrong_credentials_and_scopes() {
 fn vault_rules_follow_the_resource_manager_reference() {
     let server = AzureTestServer::start();
     let token = token(&server, "https://management.keyform.test");
-    let url = |name: &str| {
-        format!(
-            "https://management.keyform.test/subscriptions/{}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/{name}?api-version={ARM_VERSION}",
-            server.subscription_id()
-        )
+    let url = |name: &str| vault_url(&server, name);
+    let body = |retention: i64| {
+        let properties = json!({
+            "tenantId": server.tenant_id(),
+            "sku": {"family": "A", "name": "standard"},
+            "softDeleteRetentionInDays": retention,
+        });
+        json!({"location": "westeurope", "properties": properties})
     };
-    let body = |retention: i64| json!({"location": "westeurope", "properties": {"tenantId": server.tenant_id(), "sku": {"family": "A", "name": "standard"}, "softDeleteRetentionInDays": retention}});
     assert_eq!(send_json(&server, "PUT", &url("kfshort"), &token, body(6)).status, 400);
     assert_eq!(send_json(&server, "PUT", &url("kflong"), &token, body(91)).status, 400);
     assert_eq!(
@@ -188,7 +225,7 @@ fn vault_rules_follow_the_resource_manager_reference() {
         send_json(&server, "GET", &wrong_subscription, &token, Value::Null).body["error"]["code"],
         "SubscriptionNotFound"
     );
-    let vault_token = token_for_vault(&server);
+    let vault_token = self::token(&server, "https://vault.keyform.test");
     let wrong_audience = send(&server, "GET", &url("kfok"), Some(&vault_token), Vec::new());
     assert_eq!(
         wrong_audience.body["error"]["code"],
@@ -198,8 +235,4 @@ fn vault_rules_follow_the_resource_manager_reference() {
         send(&server, "DELETE", &url("kfnone"), Some(&token), Vec::new()).status,
         204
     );
-}
-
-fn token_for_vault(server: &AzureTestServer) -> String {
-    token(server, "https://vault.keyform.test")
 }

@@ -3,21 +3,15 @@
 
 use serde_json::{Value, json};
 
-use super::AzureTestServer;
-use super::checks::{secret_url, send, send_json, server_with_vault};
+use super::checks::{VaultClient, secret_url, send, server_with_vault};
 use super::rotation::duration_seconds;
 
 #[test]
 fn lists_are_paged_with_next_links() {
     let (server, token) = server_with_vault("kfpaging", false);
+    let vault = VaultClient::new(&server, &token, "kfpaging");
     for index in 0..3 {
-        let answer = send_json(
-            &server,
-            "PUT",
-            &secret_url("kfpaging", &format!("secrets/s{index}")),
-            &token,
-            json!({"value": "v"}),
-        );
+        let answer = vault.call_json("PUT", &format!("secrets/s{index}"), json!({"value": "v"}));
         assert_eq!(answer.status, 200);
     }
     let first = send(
@@ -45,172 +39,58 @@ fn lists_are_paged_with_next_links() {
 #[test]
 fn purge_expired_now_ends_the_retention_of_soft_deleted_objects() {
     let (server, token) = server_with_vault("kfexpiry", true);
-    let set = send_json(
-        &server,
-        "PUT",
-        &secret_url("kfexpiry", "secrets/db"),
-        &token,
-        json!({"value": "first"}),
-    );
+    let vault = VaultClient::new(&server, &token, "kfexpiry");
+    let set = vault.call_json("PUT", "secrets/db", json!({"value": "first"}));
     assert_eq!(set.status, 200);
     assert_eq!(server.secret_value("kfexpiry", "db").as_deref(), Some("first"));
-    let deleted = send(
-        &server,
-        "DELETE",
-        &secret_url("kfexpiry", "secrets/db"),
-        Some(&token),
-        Vec::new(),
-    );
+    let deleted = vault.call("DELETE", "secrets/db");
     assert_eq!(deleted.status, 200);
     assert_eq!(
         deleted.body["scheduledPurgeDate"].as_i64().unwrap_or_default()
             - deleted.body["deletedDate"].as_i64().unwrap_or_default(),
         7 * 24 * 3600
     );
-    let purge = send(
-        &server,
-        "DELETE",
-        &secret_url("kfexpiry", "deletedsecrets/db"),
-        Some(&token),
-        Vec::new(),
-    );
+    let purge = vault.call("DELETE", "deletedsecrets/db");
     assert_eq!(purge.status, 403, "purge protection refuses the purge");
     server.purge_expired_now();
-    let gone = send(
-        &server,
-        "GET",
-        &secret_url("kfexpiry", "deletedsecrets/db"),
-        Some(&token),
-        Vec::new(),
-    );
+    let gone = vault.call("GET", "deletedsecrets/db");
     assert_eq!(
         (gone.status, gone.body["error"]["code"].clone()),
         (404, json!("SecretNotFound"))
     );
-    let again = send_json(
-        &server,
-        "PUT",
-        &secret_url("kfexpiry", "secrets/db"),
-        &token,
-        json!({"value": "second"}),
-    );
+    let again = vault.call_json("PUT", "secrets/db", json!({"value": "second"}));
     assert_eq!(again.status, 200, "the name is free once purged: {}", again.body);
-}
-
-#[test]
-fn advancing_the_clock_purges_after_the_retention_and_keeps_tokens_valid() {
-    let (server, token) = server_with_vault("kfclock", false);
-    send_json(
-        &server,
-        "PUT",
-        &secret_url("kfclock", "secrets/old"),
-        &token,
-        json!({"value": "v"}),
-    );
-    send(
-        &server,
-        "DELETE",
-        &secret_url("kfclock", "secrets/old"),
-        Some(&token),
-        Vec::new(),
-    );
-    let deleted = |server: &AzureTestServer| {
-        send(
-            server,
-            "GET",
-            &secret_url("kfclock", "deletedsecrets/old"),
-            Some(&token),
-            Vec::new(),
-        )
-        .status
-    };
-    server.advance_clock(std::time::Duration::from_secs(6 * 24 * 3600));
-    assert_eq!(deleted(&server), 200, "kept within the 7 days of retention");
-    server.advance_clock(std::time::Duration::from_secs(2 * 24 * 3600));
-    assert_eq!(deleted(&server), 404, "purged once the retention ended");
 }
 
 #[test]
 fn the_recovery_window_is_configurable() {
     let (server, token) = server_with_vault("kfrecover", false);
+    let vault = VaultClient::new(&server, &token, "kfrecover");
     server.set_recovery_window(std::time::Duration::from_secs(3600));
-    send_json(
-        &server,
-        "PUT",
-        &secret_url("kfrecover", "secrets/api"),
-        &token,
-        json!({"value": "v1"}),
-    );
-    send(
-        &server,
-        "DELETE",
-        &secret_url("kfrecover", "secrets/api"),
-        Some(&token),
-        Vec::new(),
-    );
-    let recovered = send(
-        &server,
-        "POST",
-        &secret_url("kfrecover", "deletedsecrets/api/recover"),
-        Some(&token),
-        Vec::new(),
-    );
+    vault.call_json("PUT", "secrets/api", json!({"value": "v1"}));
+    vault.call("DELETE", "secrets/api");
+    let recovered = vault.call("POST", "deletedsecrets/api/recover");
     assert_eq!(recovered.status, 200);
     assert!(
         recovered.body.get("value").is_none(),
         "recover answers the bundle without its value"
     );
-    let read = send(
-        &server,
-        "GET",
-        &secret_url("kfrecover", "secrets/api"),
-        Some(&token),
-        Vec::new(),
-    );
+    let read = vault.call("GET", "secrets/api");
     assert_eq!(read.status, 404, "still being recovered");
-    let write = send_json(
-        &server,
-        "PUT",
-        &secret_url("kfrecover", "secrets/api"),
-        &token,
-        json!({"value": "v2"}),
-    );
+    let write = vault.call_json("PUT", "secrets/api", json!({"value": "v2"}));
     assert_eq!(write.body["error"]["innererror"]["code"], "ObjectIsBeingRecovered");
     server.set_recovery_window(std::time::Duration::ZERO);
-    send_json(
-        &server,
-        "PUT",
-        &secret_url("kfrecover", "secrets/web"),
-        &token,
-        json!({"value": "v1"}),
-    );
-    send(
-        &server,
-        "DELETE",
-        &secret_url("kfrecover", "secrets/web"),
-        Some(&token),
-        Vec::new(),
-    );
-    send(
-        &server,
-        "POST",
-        &secret_url("kfrecover", "deletedsecrets/web/recover"),
-        Some(&token),
-        Vec::new(),
-    );
-    let write = send_json(
-        &server,
-        "PUT",
-        &secret_url("kfrecover", "secrets/web"),
-        &token,
-        json!({"value": "v2"}),
-    );
+    vault.call_json("PUT", "secrets/web", json!({"value": "v1"}));
+    vault.call("DELETE", "secrets/web");
+    vault.call("POST", "deletedsecrets/web/recover");
+    let write = vault.call_json("PUT", "secrets/web", json!({"value": "v2"}));
     assert_eq!(write.status, 200, "{}", write.body);
 }
 
 #[test]
 fn client_input_errors_are_answers_not_panics() {
     let (server, token) = server_with_vault("kfinput", false);
+    let vault = VaultClient::new(&server, &token, "kfinput");
     let cases = [
         ("PUT", "secrets/has_underscore", json!({"value": "v"}), 400),
         ("PUT", "secrets/novalue", json!({"contentType": "x"}), 400),
@@ -228,7 +108,7 @@ fn client_input_errors_are_answers_not_panics() {
         ("GET", "certificates", Value::Null, 400),
     ];
     for (method, path, body, status) in cases {
-        let answer = send_json(&server, method, &secret_url("kfinput", path), &token, body);
+        let answer = vault.call_json(method, path, body);
         assert_eq!(answer.status, status, "{method} {path}: {}", answer.body);
         assert!(
             answer.body["error"]["code"].is_string(),
@@ -268,44 +148,29 @@ fn client_input_errors_are_answers_not_panics() {
 #[test]
 fn rotation_policies_are_validated() {
     let (server, token) = server_with_vault("kfpolicy", false);
-    let created = send_json(
-        &server,
-        "POST",
-        &secret_url("kfpolicy", "keys/k/create"),
-        &token,
-        json!({"kty": "EC"}),
-    );
+    let vault = VaultClient::new(&server, &token, "kfpolicy");
+    let created = vault.call_json("POST", "keys/k/create", json!({"kty": "EC"}));
     assert_eq!(created.status, 200);
     assert_eq!(created.body["key"]["crv"], "P-256");
-    let put = |body: Value| {
-        send_json(
-            &server,
-            "PUT",
-            &secret_url("kfpolicy", "keys/k/rotationpolicy"),
-            &token,
-            body,
-        )
-        .status
-    };
-    let both_triggers = json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P1M", "timeBeforeExpiry": "P1D"}, "action": {"type": "Rotate"}}]});
+    let put = |body: Value| vault.call_json("PUT", "keys/k/rotationpolicy", body).status;
+    let both_triggers = json!({"lifetimeActions": [
+        {"trigger": {"timeAfterCreate": "P1M", "timeBeforeExpiry": "P1D"}, "action": {"type": "Rotate"}}
+    ]});
     assert_eq!(put(both_triggers), 400);
     let bad_duration =
         json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "one month"}, "action": {"type": "Rotate"}}]});
     assert_eq!(put(bad_duration), 400);
-    let longer_than_expiry = json!({"attributes": {"expiryTime": "P30D"}, "lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P60D"}, "action": {"type": "notify"}}]});
+    let longer_than_expiry = json!({
+        "attributes": {"expiryTime": "P30D"},
+        "lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P60D"}, "action": {"type": "notify"}}],
+    });
     assert_eq!(put(longer_than_expiry), 400);
-    let yearly = json!({"attributes": {"expiryTime": "P2Y"}, "lifetimeActions": [{"trigger": {"timeAfterCreate": "P1Y"}, "action": {"type": "rotate"}}]});
+    let yearly = json!({
+        "attributes": {"expiryTime": "P2Y"},
+        "lifetimeActions": [{"trigger": {"timeAfterCreate": "P1Y"}, "action": {"type": "rotate"}}],
+    });
     assert_eq!(put(yearly), 200);
-    let get = || {
-        send(
-            &server,
-            "GET",
-            &secret_url("kfpolicy", "keys/k/rotationpolicy"),
-            Some(&token),
-            Vec::new(),
-        )
-        .body
-    };
+    let get = || vault.call("GET", "keys/k/rotationpolicy").body;
     assert_eq!(get()["lifetimeActions"][0]["action"]["type"], "Rotate");
     assert!(get()["id"].is_string(), "a policy set explicitly has an id");
     assert_eq!(put(json!({"lifetimeActions": []})), 200);
@@ -328,4 +193,30 @@ fn iso_8601_durations_are_read() {
     for invalid in ["", "P", "1Y", "PT", "P1H", "PD", "P1D2Y", "P-1D"] {
         assert_eq!(duration_seconds(invalid), None, "{invalid}");
     }
+}
+
+#[test]
+fn numbers_at_the_edge_of_their_range_are_answers_not_panics() {
+    let (server, token) = server_with_vault("kfedge", false);
+    let vault = VaultClient::new(&server, &token, "kfedge");
+    let far_page = send(
+        &server,
+        "GET",
+        &format!("{}&$skiptoken={}", secret_url("kfedge", "secrets"), usize::MAX),
+        Some(&token),
+        Vec::new(),
+    );
+    assert_eq!((far_page.status, far_page.body["value"].clone()), (200, json!([])));
+    let created = vault.call_json("POST", "keys/k/create", json!({"kty": "EC"}));
+    assert_eq!(created.status, 200, "{}", created.body);
+    let policy = json!({"attributes": {"expiryTime": "P292471208677Y"}, "lifetimeActions": []});
+    let put = vault.call_json("PUT", "keys/k/rotationpolicy", policy);
+    assert_eq!(put.status, 200, "{}", put.body);
+    let rotated = vault.call("POST", "keys/k/rotate");
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_eq!(
+        rotated.body["attributes"]["exp"],
+        json!(i64::MAX),
+        "the expiry saturates"
+    );
 }

@@ -24,6 +24,15 @@ impl Request {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The `api-version` query parameter when it is one of `accepted`; otherwise `Err(None)` when it is missing and
+    /// `Err(Some(version))` when it names another version. Each service words its own refusal.
+    pub fn api_version(&self, accepted: &[&str]) -> Result<&str, Option<&str>> {
+        match self.query_value("api-version") {
+            Some(version) if accepted.contains(&version) => Ok(version),
+            other => Err(other),
+        }
+    }
+
     /// A header's value, when it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())

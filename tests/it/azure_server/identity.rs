@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::http::{Reply, Request};
 use super::routing::{LOGIN_HOST, MANAGEMENT_HOST, VAULT_SUFFIX};
-use super::state::{IssuedToken, Shared, lock, wall_clock};
+use super::state::{Identity, IssuedToken, Shared, lock, wall_clock};
 
 /// The resource (audience) of Key Vault tokens in this test cloud.
 pub fn key_vault_resource() -> String {
@@ -23,12 +23,13 @@ pub fn resource_manager_resource() -> String {
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const TOKEN_LIFETIME_SECONDS: i64 = 3599;
 
+/// Serves one Entra ID request.
 pub fn route(shared: &Shared, request: &Request) -> Reply {
     let segments = request.segments();
     match (request.method.as_str(), segments.as_slice()) {
         ("POST", [tenant, "oauth2", "v2.0", "token"]) => token(shared, tenant, request),
         ("GET", [tenant, "v2.0", ".well-known", "openid-configuration"]) => openid_configuration(shared, tenant),
-        ("GET", [_, "discovery", "instance"]) => instance_discovery(shared, request),
+        ("GET", [_, "discovery", "instance"]) => instance_discovery(shared),
         _ => oauth_error(
             404,
             "invalid_request",
@@ -94,41 +95,8 @@ fn token(shared: &Shared, tenant: &str, request: &Request) -> Reply {
             ),
         );
     }
-    let secret = field("client_secret");
-    let assertion = field("client_assertion");
-    if !secret.is_empty() {
-        if secret != identity.client_secret {
-            return oauth_error(
-                401,
-                "invalid_client",
-                &format!(
-                    "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is \
-                     the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
-                ),
-            );
-        }
-    } else if !assertion.is_empty() {
-        if field("client_assertion_type") != ASSERTION_TYPE {
-            return oauth_error(
-                400,
-                "invalid_request",
-                "AADSTS50027: JWT token is invalid or malformed: client_assertion_type is not jwt-bearer.",
-            );
-        }
-        if assertion != identity.federated_token {
-            return oauth_error(
-                400,
-                "invalid_client",
-                "AADSTS700211: No matching federated identity record found for presented assertion issuer.",
-            );
-        }
-    } else {
-        return oauth_error(
-            401,
-            "invalid_client",
-            "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or \
-             'client_secret'.",
-        );
+    if let Err(reply) = check_credential(&field, &identity, client_id) {
+        return reply;
     }
     let scope = field("scope");
     let Some(resource) = scope.strip_suffix("/.default") else {
@@ -170,6 +138,47 @@ fn token(shared: &Shared, tenant: &str, request: &Request) -> Reply {
             "access_token": access_token,
         }),
     )
+}
+
+/// Checks the credential of a client credentials request: a client secret, or a client assertion (workload identity).
+fn check_credential<'a>(field: &impl Fn(&str) -> &'a str, identity: &Identity, client_id: &str) -> Result<(), Reply> {
+    let secret = field("client_secret");
+    let assertion = field("client_assertion");
+    if !secret.is_empty() {
+        return (secret == identity.client_secret).then_some(()).ok_or_else(|| {
+            oauth_error(
+                401,
+                "invalid_client",
+                &format!(
+                    "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is \
+                     the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+                ),
+            )
+        });
+    }
+    if assertion.is_empty() {
+        return Err(oauth_error(
+            401,
+            "invalid_client",
+            "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or \
+             'client_secret'.",
+        ));
+    }
+    if field("client_assertion_type") != ASSERTION_TYPE {
+        return Err(oauth_error(
+            400,
+            "invalid_request",
+            "AADSTS50027: JWT token is invalid or malformed: client_assertion_type is not jwt-bearer.",
+        ));
+    }
+    if assertion != identity.federated_token {
+        return Err(oauth_error(
+            400,
+            "invalid_client",
+            "AADSTS700211: No matching federated identity record found for presented assertion issuer.",
+        ));
+    }
+    Ok(())
 }
 
 /// A JWT-shaped access token (the server recognises it by value; the signature is random).
@@ -236,9 +245,8 @@ fn openid_configuration(shared: &Shared, tenant: &str) -> Reply {
 
 /// Instance discovery: `GET https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&
 /// authorization_endpoint=...`, which MSAL calls for an authority it does not know.
-fn instance_discovery(shared: &Shared, request: &Request) -> Reply {
+fn instance_discovery(shared: &Shared) -> Reply {
     let tenant = lock(shared).identity.tenant_id.clone();
-    let _ = request.query_value("authorization_endpoint");
     Reply::json(
         200,
         json!({

@@ -13,10 +13,10 @@
 //! once; recovering one does not: for [`AzureTestServer::set_recovery_window`] (1 s by default) the object reads as
 //! not found and writes get 409 `ObjectIsBeingRecovered`, as Key Vault does while a recovery is in flight. Rotation
 //! policies are stored and applied to `rotate` (expiryTime), but the server does not rotate keys by itself.
-//! Soft-deleted objects are purged when the server clock ([`AzureTestServer::advance_clock`]) passes their
-//! `scheduledPurgeDate`, or at once by [`AzureTestServer::purge_expired_now`]; tokens keep wall time. A vault host
-//! is reachable (the proxy accepts its CONNECT, else 502, like a name that does not resolve) only while the vault
-//! exists. Not modelled: access policies and RBAC (any token of the tenant may do anything), HSM keys needing a
+//! Soft-deleted objects report a `scheduledPurgeDate` of their deletion plus the vault's retention and are kept until
+//! [`AzureTestServer::purge_expired_now`] ends every retention period at once (no test lives to see the date). A
+//! vault host is reachable (the proxy accepts its CONNECT, else 502, like a name that does not resolve) only while the
+//! vault exists. Not modelled: access policies and RBAC (any token of the tenant may do anything), HSM keys needing a
 //! premium vault, automatic rotation, certificates, and cryptographic operations.
 //!
 //! Each route handler cites the REST operation it implements. Nothing secret is logged.
@@ -166,16 +166,7 @@ impl AzureTestServer {
     /// Ends every soft-delete retention period now: purges every soft-deleted vault, key and secret, as Azure does
     /// once `scheduledPurgeDate` passes.
     pub fn purge_expired_now(&self) {
-        lock(&self.shared).purge_scheduled_before(i64::MAX);
-    }
-
-    /// Moves the server clock forward (the dates it reports and soft-delete retention; tokens keep wall time), then
-    /// purges what is past its scheduled purge date.
-    pub fn advance_clock(&self, by: Duration) {
-        let mut state = lock(&self.shared);
-        state.clock_offset_seconds += by.as_secs() as i64;
-        let now = state.now();
-        state.purge_scheduled_before(now);
+        lock(&self.shared).purge_soft_deleted();
     }
 
     /// How long a recovered key or secret keeps answering 404 to reads and 409 `ObjectIsBeingRecovered` to writes.
@@ -199,7 +190,7 @@ impl AzureTestServer {
             .secrets
             .live
             .get(&name.to_lowercase())?;
-        secret.versions.last().map(|version| version.value.clone())
+        secret.versions.last().map(|version| version.data.value.clone())
     }
 }
 

@@ -7,32 +7,69 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::data_plane::Context;
+use super::data_plane::{Context, bad_parameter, unknown_operation};
 use super::http::{Reply, Request};
-use super::state::{Attributes, DeletedObject, ObjectStore, Versioned};
+use super::state::{Attributes, DeletedObject, ObjectStore, Version, Versioned, scheduled_purge_date};
 
 /// How Key Vault names one kind of object in paths and messages.
 pub struct Kind {
+    /// Capitalised, as messages start with it: `Key`, `Secret`.
     pub label: &'static str,
-    pub lower: &'static str,
     pub collection: &'static str,
+    /// The field naming a version in bundles and items: `kid` for keys, `id` for secrets.
+    pub id_field: &'static str,
     pub deleted_collection: &'static str,
     pub not_found_code: &'static str,
 }
 
-/// A stored version of a key or secret.
-pub trait StoredVersion {
+/// What a kind of object (keys: `KeyData`, secrets: `SecretData`) adds to the operations they share.
+pub trait ObjectKind: Sized {
     const KIND: Kind;
-    fn version(&self) -> &str;
-    fn attributes_mut(&mut self) -> &mut Attributes;
-    fn tags_mut(&mut self) -> &mut Option<Value>;
-    /// The bundle (SecretBundle, KeyBundle) of this version; `with_value` says whether a secret's value is included.
-    fn bundle(&self, name: &str, context: &Context, with_value: bool) -> Map<String, Value>;
-    /// The list item (SecretItem, KeyItem) naming it by `identifier`.
-    fn item(&self, identifier: &str, context: &Context) -> Map<String, Value>;
-    /// The error for reading this version, if Key Vault refuses it (a disabled secret's value).
-    fn refuse_read(&self) -> Option<Reply> {
+    /// Reads what an update body may change besides attributes and tags (a key's `key_ops`, a secret's
+    /// `contentType`).
+    fn update_specific(&mut self, body: &Map<String, Value>) -> Result<(), Reply>;
+    /// The bundle (SecretBundle, KeyBundle) of a version; `with_value` says whether a secret's value is included.
+    fn bundle(version: &Version<Self>, name: &str, context: &Context, with_value: bool) -> Map<String, Value>;
+    /// Adds the fields bundles and items share: `attributes`, `tags`, a secret's `contentType`.
+    fn common_fields(version: &Version<Self>, object: &mut Map<String, Value>, context: &Context);
+    /// The list item (SecretItem, KeyItem) naming a version by `identifier`.
+    fn item(version: &Version<Self>, identifier: &str, context: &Context) -> Map<String, Value> {
+        let mut item = Map::new();
+        item.insert(Self::KIND.id_field.to_string(), json!(identifier));
+        Self::common_fields(version, &mut item, context);
+        item
+    }
+    /// The error for reading a version, if Key Vault refuses it (a disabled secret's value).
+    fn refuse_read(_version: &Version<Self>) -> Option<Reply> {
         None
+    }
+}
+
+/// The routes keys and secrets share, under `/{collection}` and `/{deleted_collection}` (`segments` start with one of
+/// them); each operation cites its Key Vault REST operations.
+pub fn route<K: ObjectKind>(
+    store: &mut ObjectStore<K>,
+    context: &Context,
+    method: &str,
+    segments: &[&str],
+    request: &Request,
+) -> Reply {
+    let Some((collection, rest)) = segments.split_first() else {
+        return unknown_operation(method, &request.path);
+    };
+    match (*collection == K::KIND.deleted_collection, method, rest) {
+        (false, "GET", []) => list(store, context),
+        (false, "GET", [name, "versions"]) => list_versions(store, name, context),
+        (false, "GET", [name]) => get(store, name, None, context),
+        (false, "GET", [name, version]) => get(store, name, Some(version), context),
+        (false, "PATCH", [name]) => update(store, name, None, request, context),
+        (false, "PATCH", [name, version]) => update(store, name, Some(version), request, context),
+        (false, "DELETE", [name]) => delete(store, name, context),
+        (true, "GET", []) => list_deleted(store, context),
+        (true, "GET", [name]) => get_deleted(store, name, context),
+        (true, "DELETE", [name]) => purge(store, name, context),
+        (true, "POST", [name, "recover"]) => recover(store, name, context),
+        _ => unknown_operation(method, &request.path),
     }
 }
 
@@ -62,7 +99,7 @@ pub fn attributes_json(attributes: &Attributes, context: &Context) -> Map<String
 }
 
 /// Reads `enabled`, `nbf` and `exp` (Unix seconds) from a request's `attributes` object into `attributes`.
-pub fn read_attributes(value: Option<&Value>, attributes: &mut Attributes) -> Result<(), Reply> {
+fn read_attributes(value: Option<&Value>, attributes: &mut Attributes) -> Result<(), Reply> {
     let Some(value) = value else {
         return Ok(());
     };
@@ -90,7 +127,7 @@ pub fn read_attributes(value: Option<&Value>, attributes: &mut Attributes) -> Re
 }
 
 /// Reads `tags`: an object of string values, at most 15.
-pub fn read_tags(value: Option<&Value>) -> Result<Option<Value>, Reply> {
+fn read_tags(value: Option<&Value>) -> Result<Option<Value>, Reply> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(tags)) if tags.len() <= 15 && tags.values().all(Value::is_string) => {
@@ -100,95 +137,66 @@ pub fn read_tags(value: Option<&Value>) -> Result<Option<Value>, Reply> {
     }
 }
 
-pub fn bad_parameter(message: &str) -> Reply {
-    Reply::error(400, "BadParameter", message)
-}
-
-/// Key Vault object names: `^[0-9a-zA-Z-]+$`, 1 to 127 characters.
-pub fn check_name(name: &str) -> Result<(), Reply> {
-    if !name.is_empty() && name.len() <= 127 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        Ok(())
-    } else {
-        Err(bad_parameter(&format!(
-            "The request URI contains an invalid name: {name}. Names may contain only 0-9, a-z, A-Z and -."
-        )))
-    }
-}
-
-fn not_found<V: StoredVersion>(name: &str) -> Reply {
-    let kind = V::KIND;
+fn not_found<K: ObjectKind>(name: &str) -> Reply {
+    let kind = K::KIND.label.to_lowercase();
     Reply::error(
         404,
-        kind.not_found_code,
+        K::KIND.not_found_code,
         &format!(
-            "A {} with (name/id) {name} was not found in this key vault. If you recently deleted this {} you may be \
-             able to recover it using the correct recovery command. For help resolving this issue, please see \
-             https://go.microsoft.com/fwlink/?linkid=2125182",
-            kind.lower, kind.lower
+            "A {kind} with (name/id) {name} was not found in this key vault. If you recently deleted this {kind} you \
+             may be able to recover it using the correct recovery command. For help resolving this issue, please see \
+             https://go.microsoft.com/fwlink/?linkid=2125182"
         ),
     )
 }
 
-fn deleted_not_found<V: StoredVersion>() -> Reply {
-    let kind = V::KIND;
+fn deleted_not_found<K: ObjectKind>() -> Reply {
+    let kind = K::KIND;
     Reply::error(404, kind.not_found_code, &format!("Deleted {} not found", kind.label))
 }
 
 /// Refuses to create or change a name that is soft-deleted or still being recovered (409 Conflict).
-pub fn check_writable<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str) -> Result<(), Reply> {
-    let kind = V::KIND;
+pub fn check_writable<K: ObjectKind>(store: &ObjectStore<K>, name: &str) -> Result<(), Reply> {
+    let label = K::KIND.label;
     let key = name.to_lowercase();
-    if store.deleted.contains_key(&key) {
-        return Err(Reply::error_with_inner(
-            409,
-            "Conflict",
-            &format!(
-                "{} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this \
-                 state, the {} can only be recovered or purged.",
-                kind.label, kind.lower
-            ),
-            "ObjectIsDeletedButRecoverable",
-        ));
-    }
-    if store.is_being_recovered(&key) {
-        return Err(Reply::error_with_inner(
-            409,
-            "Conflict",
-            &format!(
-                "{} {name} is currently being recovered and cannot be re-created; retry later.",
-                kind.label
-            ),
-            "ObjectIsBeingRecovered",
-        ));
-    }
-    Ok(())
+    let (message, inner_code) = if store.deleted.contains_key(&key) {
+        let message = format!(
+            "{label} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this \
+             state, the {} can only be recovered or purged.",
+            label.to_lowercase()
+        );
+        (message, "ObjectIsDeletedButRecoverable")
+    } else if store.is_being_recovered(&key) {
+        let message = format!("{label} {name} is currently being recovered and cannot be re-created; retry later.");
+        (message, "ObjectIsBeingRecovered")
+    } else {
+        return Ok(());
+    };
+    Err(Reply::error_with_inner(409, "Conflict", &message, inner_code))
 }
 
 /// The live object of that name; not found while it is being recovered.
-pub fn find_live<'a, V: StoredVersion>(
-    store: &'a mut ObjectStore<V>,
-    name: &str,
-) -> Result<&'a mut Versioned<V>, Reply> {
+pub fn find_live<'a, K: ObjectKind>(store: &'a mut ObjectStore<K>, name: &str) -> Result<&'a mut Versioned<K>, Reply> {
     let key = name.to_lowercase();
     if store.is_being_recovered(&key) {
-        return Err(not_found::<V>(name));
+        return Err(not_found::<K>(name));
     }
-    store.live.get_mut(&key).ok_or_else(|| not_found::<V>(name))
+    store.live.get_mut(&key).ok_or_else(|| not_found::<K>(name))
 }
 
 /// The index of a version (`None` or empty: the latest).
-pub fn version_index<V: StoredVersion>(object: &Versioned<V>, version: Option<&str>) -> Result<usize, Reply> {
+pub fn version_index<K: ObjectKind>(object: &Versioned<K>, version: Option<&str>) -> Result<usize, Reply> {
     match version.filter(|version| !version.is_empty()) {
         None => object
             .versions
             .len()
             .checked_sub(1)
-            .ok_or_else(|| not_found::<V>(&object.name)),
+            .ok_or_else(|| not_found::<K>(&object.name)),
         Some(wanted) => object
             .versions
             .iter()
-            .position(|stored| stored.version().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| not_found::<V>(&format!("{}/{wanted}", object.name))),
+            .position(|stored| stored.version.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| not_found::<K>(&format!("{}/{wanted}", object.name))),
     }
 }
 
@@ -201,27 +209,26 @@ pub fn json_body(request: &Request) -> Result<Map<String, Value>, Reply> {
 
 /// The attributes and tags of a new version, from a create or set body; refuses a name that is soft-deleted or
 /// being recovered.
-pub fn new_version_fields<V: StoredVersion>(
-    store: &mut ObjectStore<V>,
+pub fn new_version_fields<K: ObjectKind>(
+    store: &ObjectStore<K>,
     name: &str,
     body: &Map<String, Value>,
     context: &Context,
 ) -> Result<(Attributes, Option<Value>), Reply> {
     check_writable(store, name)?;
-    let mut attributes = Attributes {
-        enabled: true,
-        not_before: None,
-        expires: None,
-        created: context.now,
-        updated: context.now,
-    };
+    let mut attributes = Attributes::created_at(context.now);
     read_attributes(body.get("attributes"), &mut attributes)?;
     Ok((attributes, read_tags(body.get("tags"))?))
 }
 
 /// Adds a version (creating the object when new) and answers its bundle, value included.
-pub fn add_version<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, version: V, context: &Context) -> Reply {
-    let bundle = version.bundle(name, context, true);
+pub fn add_version<K: ObjectKind>(
+    store: &mut ObjectStore<K>,
+    name: &str,
+    version: Version<K>,
+    context: &Context,
+) -> Reply {
+    let bundle = K::bundle(&version, name, context, true);
     store
         .live
         .entry(name.to_lowercase())
@@ -234,15 +241,16 @@ pub fn add_version<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, ver
     Reply::json(200, Value::Object(bundle))
 }
 
-/// Update: changes the attributes and tags of one version (or the latest) from a PATCH body, plus what
-/// `change_specific` reads for the kind; answers the bundle without a secret's value.
-pub fn update<V: StoredVersion>(
-    store: &mut ObjectStore<V>,
+/// Secrets - Update Secret `PATCH {vaultBaseUrl}/secrets/{secret-name}/{secret-version}` (body `contentType`,
+/// `attributes`, `tags`) and Keys - Update Key `PATCH {vaultBaseUrl}/keys/{key-name}/{key-version}` (body `key_ops`,
+/// `attributes`, `tags`): changes one version (an empty version: the latest); answers the bundle without a secret's
+/// value.
+fn update<K: ObjectKind>(
+    store: &mut ObjectStore<K>,
     name: &str,
     version: Option<&str>,
     request: &Request,
     context: &Context,
-    change_specific: impl FnOnce(&mut V, &Map<String, Value>) -> Result<(), Reply>,
 ) -> Reply {
     let changed = (|| {
         let body = json_body(request)?;
@@ -251,67 +259,43 @@ pub fn update<V: StoredVersion>(
         let index = version_index(object, version)?;
         let tags = read_tags(body.get("tags"))?;
         let stored = &mut object.versions[index];
-        let mut attributes = stored.attributes_mut().clone();
+        let mut attributes = stored.attributes.clone();
         read_attributes(body.get("attributes"), &mut attributes)?;
-        change_specific(stored, &body)?;
+        stored.data.update_specific(&body)?;
         attributes.updated = context.now;
-        *stored.attributes_mut() = attributes;
+        stored.attributes = attributes;
         if body.contains_key("tags") {
-            *stored.tags_mut() = tags;
+            stored.tags = tags;
         }
-        Ok(stored.bundle(&object.name, context, false))
+        Ok(Reply::json(
+            200,
+            Value::Object(K::bundle(stored, &object.name, context, false)),
+        ))
     })();
-    match changed {
-        Ok(bundle) => Reply::json(200, Value::Object(bundle)),
-        Err(reply) => reply,
-    }
+    changed.unwrap_or_else(|reply| reply)
 }
 
-/// The routes under `/deletedsecrets` or `/deletedkeys` (list, get, purge, recover), when the request is one of them.
-pub fn deleted_route<V: StoredVersion>(
-    store: &mut ObjectStore<V>,
-    context: &Context,
-    method: &str,
-    segments: &[&str],
-) -> Option<Reply> {
-    let (collection, rest) = segments.split_first()?;
-    if *collection != V::KIND.deleted_collection {
-        return None;
-    }
-    match (method, rest) {
-        ("GET", []) => Some(list_deleted(store, context)),
-        ("GET", [name]) => Some(get_deleted(store, name, context)),
-        ("DELETE", [name]) => Some(purge(store, name, context)),
-        ("POST", [name, "recover"]) => Some(recover(store, name, context)),
-        _ => None,
-    }
-}
-
-/// Get: the bundle of one version, or of the latest.
-pub fn get<V: StoredVersion>(
-    store: &mut ObjectStore<V>,
-    name: &str,
-    version: Option<&str>,
-    context: &Context,
-) -> Reply {
-    let object = match find_live(store, name) {
-        Ok(object) => object,
-        Err(reply) => return reply,
-    };
-    let index = match version_index(object, version) {
-        Ok(index) => index,
-        Err(reply) => return reply,
-    };
-    let stored = &object.versions[index];
-    if let Some(refusal) = stored.refuse_read() {
-        return refusal;
-    }
-    Reply::json(200, Value::Object(stored.bundle(&object.name, context, true)))
+/// Secrets - Get Secret `GET {vaultBaseUrl}/secrets/{secret-name}/{secret-version}` and Keys - Get Key
+/// `GET {vaultBaseUrl}/keys/{key-name}/{key-version}`: the bundle of one version (an empty version: the latest); a
+/// key's bundle has only its public part.
+fn get<K: ObjectKind>(store: &mut ObjectStore<K>, name: &str, version: Option<&str>, context: &Context) -> Reply {
+    let found = (|| {
+        let object = find_live(store, name)?;
+        let stored = &object.versions[version_index(object, version)?];
+        match K::refuse_read(stored) {
+            Some(refusal) => Err(refusal),
+            None => Ok(Reply::json(
+                200,
+                Value::Object(K::bundle(stored, &object.name, context, true)),
+            )),
+        }
+    })();
+    found.unwrap_or_else(|reply| reply)
 }
 
 /// One page of a list, with the `nextLink` to the next page (null on the last).
 fn page(items: Vec<Value>, context: &Context) -> Reply {
-    let end = (context.page_start + context.page_size).min(items.len());
+    let end = context.page_start.saturating_add(context.page_size).min(items.len());
     let start = context.page_start.min(end);
     let next_link = if end < items.len() {
         json!(format!(
@@ -324,33 +308,25 @@ fn page(items: Vec<Value>, context: &Context) -> Reply {
     Reply::json(200, json!({"value": items[start..end], "nextLink": next_link}))
 }
 
-/// List: one item per live object (its latest version), named without a version.
-pub fn list<V: StoredVersion>(store: &mut ObjectStore<V>, context: &Context) -> Reply {
-    let recovering: Vec<String> = store
-        .live
-        .keys()
-        .filter(|key| store.recovering_until.contains_key(*key))
-        .cloned()
-        .collect();
-    let hidden: Vec<String> = recovering
-        .into_iter()
-        .filter(|key| store.is_being_recovered(key))
-        .collect();
+/// Secrets - Get Secrets `GET {vaultBaseUrl}/secrets` and Keys - Get Keys `GET {vaultBaseUrl}/keys`: one item per
+/// live object (its latest version), named without a version; objects being recovered are left out.
+fn list<K: ObjectKind>(store: &ObjectStore<K>, context: &Context) -> Reply {
     let items = store
         .live
         .iter()
-        .filter(|(key, _)| !hidden.contains(key))
+        .filter(|(key, _)| !store.is_being_recovered(key))
         .filter_map(|(_, object)| {
             let latest = object.versions.last()?;
-            let identifier = identifier(context, V::KIND.collection, &object.name, None);
-            Some(Value::Object(latest.item(&identifier, context)))
+            let identifier = identifier(context, K::KIND.collection, &object.name, None);
+            Some(Value::Object(K::item(latest, &identifier, context)))
         })
         .collect();
     page(items, context)
 }
 
-/// List versions: one item per version, named with its version.
-pub fn list_versions<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, context: &Context) -> Reply {
+/// Secrets - Get Secret Versions `GET {vaultBaseUrl}/secrets/{secret-name}/versions` and Keys - Get Key Versions
+/// `GET {vaultBaseUrl}/keys/{key-name}/versions`: one item per version, named with its version.
+fn list_versions<K: ObjectKind>(store: &mut ObjectStore<K>, name: &str, context: &Context) -> Reply {
     let object = match find_live(store, name) {
         Ok(object) => object,
         Err(reply) => return reply,
@@ -359,52 +335,47 @@ pub fn list_versions<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, c
         .versions
         .iter()
         .map(|stored| {
-            let identifier = identifier(context, V::KIND.collection, &object.name, Some(stored.version()));
-            Value::Object(stored.item(&identifier, context))
+            let identifier = identifier(context, K::KIND.collection, &object.name, Some(&stored.version));
+            Value::Object(K::item(stored, &identifier, context))
         })
         .collect();
     page(items, context)
 }
 
-fn deleted_fields(
-    object: &mut Map<String, Value>,
-    name: &str,
-    deleted: &DeletedObject<impl StoredVersion>,
-    kind: &Kind,
-    context: &Context,
-) {
-    object.insert(
-        "recoveryId".to_string(),
-        json!(identifier(context, kind.deleted_collection, name, None)),
-    );
+/// Adds what a deleted bundle or item has besides the live one's fields.
+fn deleted_fields<K: ObjectKind>(object: &mut Map<String, Value>, deleted: &DeletedObject<K>, context: &Context) {
+    let recovery_id = identifier(context, K::KIND.deleted_collection, &deleted.object.name, None);
+    object.insert("recoveryId".to_string(), json!(recovery_id));
     object.insert("deletedDate".to_string(), json!(deleted.deleted_date));
-    object.insert("scheduledPurgeDate".to_string(), json!(deleted.scheduled_purge_date));
+    let purge_date = scheduled_purge_date(deleted.deleted_date, context.retention_days);
+    object.insert("scheduledPurgeDate".to_string(), json!(purge_date));
 }
 
-fn deleted_bundle<V: StoredVersion>(deleted: &DeletedObject<V>, context: &Context) -> Option<Value> {
+fn deleted_bundle<K: ObjectKind>(deleted: &DeletedObject<K>, context: &Context) -> Option<Value> {
     let latest = deleted.object.versions.last()?;
-    let mut bundle = latest.bundle(&deleted.object.name, context, false);
-    deleted_fields(&mut bundle, &deleted.object.name, deleted, &V::KIND, context);
+    let mut bundle = K::bundle(latest, &deleted.object.name, context, false);
+    deleted_fields(&mut bundle, deleted, context);
     Some(Value::Object(bundle))
 }
 
-/// Delete: soft-deletes every version; answers the deleted bundle.
-pub fn delete<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, context: &Context) -> Reply {
+/// Secrets - Delete Secret `DELETE {vaultBaseUrl}/secrets/{secret-name}` and Keys - Delete Key
+/// `DELETE {vaultBaseUrl}/keys/{key-name}`: soft-deletes every version; answers the deleted bundle
+/// (DeletedSecretBundle, DeletedKeyBundle) with `recoveryId`, `deletedDate` and `scheduledPurgeDate`.
+fn delete<K: ObjectKind>(store: &mut ObjectStore<K>, name: &str, context: &Context) -> Reply {
     if let Err(reply) = find_live(store, name) {
         return reply;
     }
     let key = name.to_lowercase();
     let Some(object) = store.live.remove(&key) else {
-        return not_found::<V>(name);
+        return not_found::<K>(name);
     };
     let deleted = DeletedObject {
         object,
         deleted_date: context.now,
-        scheduled_purge_date: context.now + context.retention_days * 24 * 3600,
     };
     let reply = match deleted_bundle(&deleted, context) {
         Some(bundle) => Reply::json(200, bundle),
-        None => not_found::<V>(name),
+        None => not_found::<K>(name),
     };
     store.deleted.insert(key, deleted);
     reply
@@ -412,26 +383,26 @@ pub fn delete<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, context:
 
 /// Secrets - Get Deleted Secret `GET {vaultBaseUrl}/deletedsecrets/{secret-name}` and Keys - Get Deleted Key
 /// `GET {vaultBaseUrl}/deletedkeys/{key-name}`: the deleted bundle of a soft-deleted object.
-pub fn get_deleted<V: StoredVersion>(store: &ObjectStore<V>, name: &str, context: &Context) -> Reply {
+fn get_deleted<K: ObjectKind>(store: &ObjectStore<K>, name: &str, context: &Context) -> Reply {
     store
         .deleted
         .get(&name.to_lowercase())
         .and_then(|deleted| deleted_bundle(deleted, context))
         .map(|bundle| Reply::json(200, bundle))
-        .unwrap_or_else(deleted_not_found::<V>)
+        .unwrap_or_else(deleted_not_found::<K>)
 }
 
 /// Secrets - Get Deleted Secrets `GET {vaultBaseUrl}/deletedsecrets` and Keys - Get Deleted Keys
 /// `GET {vaultBaseUrl}/deletedkeys`: one deleted item per soft-deleted object.
-pub fn list_deleted<V: StoredVersion>(store: &ObjectStore<V>, context: &Context) -> Reply {
+fn list_deleted<K: ObjectKind>(store: &ObjectStore<K>, context: &Context) -> Reply {
     let items = store
         .deleted
         .values()
         .filter_map(|deleted| {
             let latest = deleted.object.versions.last()?;
             let name = &deleted.object.name;
-            let mut item = latest.item(&identifier(context, V::KIND.collection, name, None), context);
-            deleted_fields(&mut item, name, deleted, &V::KIND, context);
+            let mut item = K::item(latest, &identifier(context, K::KIND.collection, name, None), context);
+            deleted_fields(&mut item, deleted, context);
             Some(Value::Object(item))
         })
         .collect();
@@ -439,16 +410,19 @@ pub fn list_deleted<V: StoredVersion>(store: &ObjectStore<V>, context: &Context)
 }
 
 /// Secrets - Recover Deleted Secret `POST {vaultBaseUrl}/deletedsecrets/{secret-name}/recover` and Keys - Recover
-/// Deleted Key `POST {vaultBaseUrl}/deletedkeys/{key-name}/recover`: brings the object back with all its versions; it reads as not found, and refuses writes with
-/// `ObjectIsBeingRecovered`, for the server's recovery window.
-pub fn recover<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, context: &Context) -> Reply {
+/// Deleted Key `POST {vaultBaseUrl}/deletedkeys/{key-name}/recover`: brings the object back with all its versions;
+/// it reads as not found, and refuses writes with `ObjectIsBeingRecovered`, for the server's recovery window.
+fn recover<K: ObjectKind>(store: &mut ObjectStore<K>, name: &str, context: &Context) -> Reply {
     let key = name.to_lowercase();
     let Some(deleted) = store.deleted.remove(&key) else {
-        return deleted_not_found::<V>();
+        return deleted_not_found::<K>();
     };
     let reply = match deleted.object.versions.last() {
-        Some(latest) => Reply::json(200, Value::Object(latest.bundle(&deleted.object.name, context, false))),
-        None => deleted_not_found::<V>(),
+        Some(latest) => Reply::json(
+            200,
+            Value::Object(K::bundle(latest, &deleted.object.name, context, false)),
+        ),
+        None => deleted_not_found::<K>(),
     };
     store.live.insert(key.clone(), deleted.object);
     store
@@ -460,10 +434,10 @@ pub fn recover<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, context
 /// Secrets - Purge Deleted Secret `DELETE {vaultBaseUrl}/deletedsecrets/{secret-name}` and Keys - Purge Deleted Key
 /// `DELETE {vaultBaseUrl}/deletedkeys/{key-name}`: permanently deletes a soft-deleted object (204), unless the vault
 /// has purge protection (403).
-pub fn purge<V: StoredVersion>(store: &mut ObjectStore<V>, name: &str, context: &Context) -> Reply {
+pub fn purge<K: ObjectKind>(store: &mut ObjectStore<K>, name: &str, context: &Context) -> Reply {
     let key = name.to_lowercase();
     if !store.deleted.contains_key(&key) {
-        return deleted_not_found::<V>();
+        return deleted_not_found::<K>();
     }
     if context.purge_protection {
         return Reply::error(

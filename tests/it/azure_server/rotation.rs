@@ -5,16 +5,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::data_plane::Context;
+use super::data_plane::{Context, bad_parameter};
 use super::http::{Reply, Request};
-use super::objects::{self, bad_parameter};
-use super::state::{KeyVersion, Vault};
+use super::objects;
+use super::state::{KeyData, Vault};
 
+/// Serves `GET`/`PUT /keys/{key-name}/rotationpolicy` for a key that exists.
 pub fn route(vault: &mut Vault, context: &Context, method: &str, name: &str, request: &Request) -> Reply {
-    if let Err(reply) = objects::check_name(name) {
-        return reply;
-    }
-    if let Err(reply) = objects::find_live::<KeyVersion>(&mut vault.keys, name) {
+    if let Err(reply) = objects::find_live::<KeyData>(&mut vault.keys, name) {
         return reply;
     }
     if method == "PUT" {
@@ -46,8 +44,9 @@ fn default_actions() -> Value {
 /// Keys - Update Key Rotation Policy: `PUT {vaultBaseUrl}/keys/{key-name}/rotationpolicy?api-version=2025-07-01`
 /// (body `lifetimeActions`, `attributes.expiryTime`; answers the stored policy with `id`, `created`, `updated`).
 fn update_key_rotation_policy(vault: &mut Vault, context: &Context, name: &str, request: &Request) -> Reply {
-    let Some(body) = request.json_object() else {
-        return bad_parameter("The request body must be a JSON object.");
+    let body = match objects::json_body(request) {
+        Ok(body) => body,
+        Err(reply) => return reply,
     };
     let expiry_time = match body
         .get("attributes")

@@ -1,6 +1,5 @@
 //! The server's in-memory state, one per [`super::AzureTestServer`]: the one application identity the token endpoint
-//! knows, the tokens it issued, the vaults (live and soft-deleted) with their keys and secrets, and the server clock
-//! (wall time plus an offset tests can move; token lifetimes stay on wall time).
+//! knows, the tokens it issued, and the vaults (live and soft-deleted) with their keys and secrets.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,8 +41,6 @@ pub struct State {
     pub vaults: BTreeMap<String, Vault>,
     /// Soft-deleted vaults by lowercase name.
     pub deleted_vaults: BTreeMap<String, DeletedVault>,
-    /// Seconds added to wall time (tests move the clock forward).
-    pub clock_offset_seconds: i64,
     /// How long a recovered key or secret stays "being recovered" (404 on read, 409 on write).
     pub recovery_window: Duration,
 }
@@ -55,29 +52,17 @@ impl State {
             tokens: HashMap::new(),
             vaults: BTreeMap::new(),
             deleted_vaults: BTreeMap::new(),
-            clock_offset_seconds: 0,
             recovery_window: Duration::from_secs(1),
         }
     }
 
-    /// The server's clock in Unix seconds: the dates it reports and soft-delete retention follow it.
-    pub fn now(&self) -> i64 {
-        wall_clock() + self.clock_offset_seconds
-    }
-
-    /// Permanently deletes every soft-deleted vault, key and secret whose scheduled purge date is before `now`.
-    pub fn purge_scheduled_before(&mut self, now: i64) {
-        self.deleted_vaults
-            .retain(|_, deleted| deleted.scheduled_purge_date > now);
+    /// Permanently deletes every soft-deleted vault, key and secret, as Azure does once their retention ends.
+    pub fn purge_soft_deleted(&mut self) {
+        self.deleted_vaults.clear();
         for vault in self.vaults.values_mut() {
-            vault
-                .secrets
-                .deleted
-                .retain(|_, deleted| deleted.scheduled_purge_date > now);
-            vault
-                .keys
-                .deleted
-                .retain(|_, deleted| deleted.scheduled_purge_date > now);
+            vault.secrets.deleted.clear();
+            vault.keys.deleted.clear();
+            vault.forget_purged_rotation_policies();
         }
     }
 }
@@ -90,8 +75,8 @@ pub struct Vault {
     pub tags: Value,
     /// The ARM `properties` object as last written, with the computed fields filled in.
     pub properties: Map<String, Value>,
-    pub secrets: ObjectStore<SecretVersion>,
-    pub keys: ObjectStore<KeyVersion>,
+    pub secrets: ObjectStore<SecretData>,
+    pub keys: ObjectStore<KeyData>,
     /// Rotation policies by lowercase key name.
     pub rotation_policies: HashMap<String, Value>,
     /// This vault's own recovery window, when a test set one.
@@ -118,6 +103,13 @@ impl Vault {
             .to_string()
     }
 
+    /// Drops the rotation policies of keys that were purged; a soft-deleted key keeps its policy for a recovery.
+    pub fn forget_purged_rotation_policies(&mut self) {
+        let keys = &self.keys;
+        self.rotation_policies
+            .retain(|name, _| keys.live.contains_key(name) || keys.deleted.contains_key(name));
+    }
+
     /// The `recoveryLevel` Key Vault reports on objects in this vault.
     pub fn recovery_level(&self) -> &'static str {
         match (self.retention_days() < 90, self.purge_protection()) {
@@ -133,7 +125,11 @@ impl Vault {
 pub struct DeletedVault {
     pub vault: Vault,
     pub deletion_date: i64,
-    pub scheduled_purge_date: i64,
+}
+
+/// When a vault, key or secret soft-deleted at `deleted` is purged: after the vault's retention.
+pub fn scheduled_purge_date(deleted: i64, retention_days: i64) -> i64 {
+    deleted + retention_days * 24 * 3600
 }
 
 /// Keys or secrets of one vault: live objects with their versions, soft-deleted ones, and those being recovered.
@@ -155,29 +151,23 @@ impl<V> Default for ObjectStore<V> {
 
 impl<V> ObjectStore<V> {
     /// Whether the name was recovered so recently that Key Vault still reports it as being recovered.
-    pub fn is_being_recovered(&mut self, lowercase_name: &str) -> bool {
-        match self.recovering_until.get(lowercase_name) {
-            Some(until) if Instant::now() < *until => true,
-            Some(_) => {
-                self.recovering_until.remove(lowercase_name);
-                false
-            }
-            None => false,
-        }
+    pub fn is_being_recovered(&self, lowercase_name: &str) -> bool {
+        self.recovering_until
+            .get(lowercase_name)
+            .is_some_and(|until| Instant::now() < *until)
     }
 }
 
 /// One named object and its versions, oldest first.
-pub struct Versioned<V> {
+pub struct Versioned<D> {
     pub name: String,
-    pub versions: Vec<V>,
+    pub versions: Vec<Version<D>>,
 }
 
 /// A soft-deleted object.
 pub struct DeletedObject<V> {
     pub object: Versioned<V>,
     pub deleted_date: i64,
-    pub scheduled_purge_date: i64,
 }
 
 /// The management attributes every key and secret version has.
@@ -190,32 +180,44 @@ pub struct Attributes {
     pub updated: i64,
 }
 
-/// One version of a secret.
-#[derive(Clone)]
-pub struct SecretVersion {
-    pub version: String,
-    pub value: String,
-    pub content_type: Option<String>,
-    pub tags: Option<Value>,
-    pub attributes: Attributes,
+impl Attributes {
+    /// The attributes of a version created at `now`: enabled, without `nbf` or `exp`.
+    pub fn created_at(now: i64) -> Attributes {
+        Attributes {
+            enabled: true,
+            not_before: None,
+            expires: None,
+            created: now,
+            updated: now,
+        }
+    }
 }
 
-/// One version of a key: only its public part is kept.
-#[derive(Clone)]
-pub struct KeyVersion {
+/// One version of a key or secret: what every version has, and in `data` what only its kind has.
+pub struct Version<D> {
     pub version: String,
+    pub tags: Option<Value>,
+    pub attributes: Attributes,
+    pub data: D,
+}
+
+/// What a secret version has besides [`Version`]'s fields.
+pub struct SecretData {
+    pub value: String,
+    pub content_type: Option<String>,
+}
+
+/// What a key version has besides [`Version`]'s fields: only its public part is kept.
+pub struct KeyData {
     pub key_type: String,
     pub key_size: Option<u64>,
     pub curve: Option<String>,
     pub key_operations: Vec<String>,
     /// `n`/`e` or `crv`/`x`/`y`, base64url.
     pub public_key: Map<String, Value>,
-    pub tags: Option<Value>,
-    pub attributes: Attributes,
 }
 
-/// Wall time in Unix seconds. Token lifetimes follow it, not the movable server clock, so that clients' token
-/// caches (which use wall time) stay in step with the server.
+/// The server's clock: wall time in Unix seconds, for the dates it reports, soft-delete retention and token lifetimes.
 pub fn wall_clock() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
