@@ -15,21 +15,9 @@
 #   bench/aws-bulk.sh --binary target/debug/keyform --count 3    # no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-profile=release
-count=200
-parallelism=16
-binary=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --profile) profile="$2"; shift 2 ;;
-    --count) count="$2"; shift 2 ;;
-    --parallelism) parallelism="$2"; shift 2 ;;
-    --binary) binary="$2"; shift 2 ;;
-    *) echo "usage: $0 [--profile debug|release] [--count 200] [--parallelism 16] [--binary PATH (skips the build)]" >&2; exit 2 ;;
-  esac
-done
 # shellcheck source=bench/measure.sh
 source bench/measure.sh
+bulk_arguments "$@"
 binary=$(keyform_binary "$profile" "$binary")
 
 work=$(mktemp -d)

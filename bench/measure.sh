@@ -3,6 +3,8 @@
 #                                  `cargo build` makes for PROFILE (debug or release)
 #   measure COMMAND...             runs the command once and prints "seconds peak_kib"; it fails
 #                                  (with the command's last stderr) unless the command exits 0
+#   bulk_arguments "$@"            reads the bulk benchmarks' flags into profile, count, parallelism
+#                                  and binary
 keyform_binary() {
   if [ -n "${2:-}" ]; then
     realpath "$2"
@@ -27,4 +29,20 @@ if run.returncode != 0:
     sys.exit(f"{' '.join(sys.argv[1:])}: exit code {run.returncode}")
 print(f"{elapsed:.3f} {peak}")
 PY
+}
+
+bulk_arguments() {
+  profile=release
+  count=200
+  parallelism=16
+  binary=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --profile) profile="$2"; shift 2 ;;
+      --count) count="$2"; shift 2 ;;
+      --parallelism) parallelism="$2"; shift 2 ;;
+      --binary) binary="$2"; shift 2 ;;
+      *) echo "usage: $0 [--profile debug|release] [--count 200] [--parallelism 16] [--binary PATH (skips the build)]" >&2; exit 2 ;;
+    esac
+  done
 }

@@ -13,25 +13,13 @@
 #   bench/vault-bulk.sh --binary target/release/keyform --count 200   # no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-profile=release
-count=200
-parallelism=16
-binary=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --profile) profile="$2"; shift 2 ;;
-    --count) count="$2"; shift 2 ;;
-    --parallelism) parallelism="$2"; shift 2 ;;
-    --binary) binary="$2"; shift 2 ;;
-    *) echo "usage: $0 [--profile debug|release] [--count 200] [--parallelism 16] [--binary PATH (skips the build)]" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=bench/measure.sh
+source bench/measure.sh
+bulk_arguments "$@"
 if [ -z "${KEYFORM_TEST_VAULT_ADDR:-}" ] || [ -z "${KEYFORM_TEST_VAULT_TOKEN:-}" ]; then
   echo "KEYFORM_TEST_VAULT_ADDR and KEYFORM_TEST_VAULT_TOKEN are not set: run scripts/services start && source .tools/services.env" >&2
   exit 1
 fi
-# shellcheck source=bench/measure.sh
-source bench/measure.sh
 binary=$(keyform_binary "$profile" "$binary")
 
 work=$(mktemp -d)

@@ -3,29 +3,13 @@
 //! false) keeps its mount: disabling the mount would delete the key anyway.
 
 use crate::support::{Workspace, assert_exit, mentions, stderr};
-use crate::vault_support::{keyform_with_token, root, token_provider_block, unique};
+use crate::vault_support::{keyform_with_token, root, transit_key_configuration, unique};
 
 #[test]
 fn a_refused_destroy_keeps_what_the_resource_depends_on() {
     let mount = unique("order-transit");
     let workspace = Workspace::new();
-    workspace.write(
-        "main.hcl",
-        &format!(
-            r#"{provider}
-resource "vault_mount" "transit" {{
-  path = "{mount}"
-  type = "transit"
-}}
-
-resource "vault_transit_secret_backend_key" "kek" {{
-  backend = vault_mount.transit.path
-  name    = "kek"
-}}
-"#,
-            provider = token_provider_block()
-        ),
-    );
+    workspace.write("main.hcl", &transit_key_configuration(&mount, ""));
     assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
     assert_exit(&keyform_with_token(&workspace, &["apply", "--auto-approve"]), 0);
 
@@ -44,10 +28,10 @@ resource "vault_transit_secret_backend_key" "kek" {{
     assert_eq!(status, 200, "the key and its mount are still there: {body}");
 
     // Allowing deletion and destroying again removes both.
-    let allowed = std::fs::read_to_string(workspace.path().join("main.hcl"))
-        .expect("read main.hcl")
-        .replace("name    = \"kek\"", "name    = \"kek\"\n  deletion_allowed = true");
-    workspace.write("main.hcl", &allowed);
+    workspace.write(
+        "main.hcl",
+        &transit_key_configuration(&mount, "  deletion_allowed = true"),
+    );
     assert_exit(&keyform_with_token(&workspace, &["apply", "--auto-approve"]), 0);
     assert_exit(&keyform_with_token(&workspace, &["destroy", "--auto-approve"]), 0);
     let (status, _) = root("GET", &format!("sys/mounts/{mount}"), None);

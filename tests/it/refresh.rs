@@ -4,7 +4,7 @@
 //! the next plan and `drift` no longer report it.
 
 use crate::support::{Workspace, assert_exit, stdout};
-use crate::vault_support::{keyform_with_token, root, token_provider_block, unique};
+use crate::vault_support::{keyform_with_token, root, transit_key_configuration, unique};
 
 #[test]
 fn an_apply_without_changes_records_what_the_refresh_found() {
@@ -12,21 +12,7 @@ fn an_apply_without_changes_records_what_the_refresh_found() {
     let workspace = Workspace::new();
     workspace.write(
         "main.hcl",
-        &format!(
-            r#"{provider}
-resource "vault_mount" "transit" {{
-  path = "{mount}"
-  type = "transit"
-}}
-
-resource "vault_transit_secret_backend_key" "kek" {{
-  backend          = vault_mount.transit.path
-  name             = "kek"
-  deletion_allowed = true
-}}
-"#,
-            provider = token_provider_block()
-        ),
+        &transit_key_configuration(&mount, "  deletion_allowed = true"),
     );
     assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
     assert_exit(&keyform_with_token(&workspace, &["apply", "--auto-approve"]), 0);

@@ -175,3 +175,22 @@ pub fn login_policies(body: &serde_json::Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A token provider block, a transit mount at `mount` and its key `kek` with `key_settings` (HCL lines).
+pub fn transit_key_configuration(mount: &str, key_settings: &str) -> String {
+    format!(
+        r#"{provider}
+resource "vault_mount" "transit" {{
+  path = "{mount}"
+  type = "transit"
+}}
+
+resource "vault_transit_secret_backend_key" "kek" {{
+  backend = vault_mount.transit.path
+  name    = "kek"
+{key_settings}
+}}
+"#,
+        provider = token_provider_block()
+    )
+}
