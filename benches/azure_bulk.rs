@@ -20,26 +20,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn configuration(server: &AzureTestServer, vault: &str, count: usize) -> String {
+    let features = "      purge_soft_delete_on_destroy          = true\n      purge_soft_deleted_keys_on_destroy    = true\n      purge_soft_deleted_secrets_on_destroy = true";
     format!(
-        r#"provider "azurerm" {{
-  tenant_id       = "{tenant}"
-  subscription_id = "{subscription}"
-  client_id       = "{client}"
-  client_secret   = env("ARM_CLIENT_SECRET")
-  environment {{
-    authority_host   = "{authority}"
-    resource_manager = "{manager}"
-    key_vault_suffix = "{suffix}"
-  }}
-  features {{
-    key_vault {{
-      purge_soft_delete_on_destroy          = true
-      purge_soft_deleted_keys_on_destroy    = true
-      purge_soft_deleted_secrets_on_destroy = true
-    }}
-  }}
-}}
-
+        r#"{provider}
 resource "azurerm_key_vault" "bench" {{
   name                       = "{vault}"
   location                   = "westeurope"
@@ -65,12 +48,8 @@ resource "azurerm_key_vault_key" "bench" {{
   key_opts     = ["sign", "verify"]
 }}
 "#,
+        provider = server.provider_block(features),
         tenant = server.tenant_id(),
-        subscription = server.subscription_id(),
-        client = server.client_id(),
-        authority = server.authority_host(),
-        manager = server.resource_manager(),
-        suffix = server.key_vault_suffix(),
     )
 }
 

@@ -193,31 +193,7 @@ pub fn vault_uri_of(vault: &LiveObject) -> String {
 /// The HCL of a provider block for the server (client secret from `env("ARM_CLIENT_SECRET")`) with
 /// `features` inside `features { key_vault { ... } }`.
 pub fn provider_block(server: &AzureTestServer, features: &str) -> String {
-    format!(
-        r#"provider "azurerm" {{
-  tenant_id       = "{tenant}"
-  subscription_id = "{subscription}"
-  client_id       = "{client}"
-  client_secret   = env("ARM_CLIENT_SECRET")
-  environment {{
-    authority_host   = "{authority}"
-    resource_manager = "{manager}"
-    key_vault_suffix = "{suffix}"
-  }}
-  features {{
-    key_vault {{
-{features}
-    }}
-  }}
-}}
-"#,
-        tenant = server.tenant_id(),
-        subscription = server.subscription_id(),
-        client = server.client_id(),
-        authority = server.authority_host(),
-        manager = server.resource_manager(),
-        suffix = server.key_vault_suffix(),
-    )
+    server.provider_block(features)
 }
 
 /// The HCL of `resource "azurerm_key_vault" "main"` on the server's tenant.

@@ -163,6 +163,37 @@ impl AzureTestServer {
         .collect()
     }
 
+    /// The HCL of a keyform `provider "azurerm"` block for this server (client secret from
+    /// `env("ARM_CLIENT_SECRET")`, endpoints under `keyform.test`), with `features` (HCL lines) inside
+    /// `features { key_vault { ... } }`.
+    pub fn provider_block(&self, features: &str) -> String {
+        format!(
+            r#"provider "azurerm" {{
+  tenant_id       = "{tenant}"
+  subscription_id = "{subscription}"
+  client_id       = "{client}"
+  client_secret   = env("ARM_CLIENT_SECRET")
+  environment {{
+    authority_host   = "{authority}"
+    resource_manager = "{manager}"
+    key_vault_suffix = "{suffix}"
+  }}
+  features {{
+    key_vault {{
+{features}
+    }}
+  }}
+}}
+"#,
+            tenant = self.tenant_id(),
+            subscription = self.subscription_id(),
+            client = self.client_id(),
+            authority = self.authority_host(),
+            manager = self.resource_manager(),
+            suffix = self.key_vault_suffix(),
+        )
+    }
+
     /// Ends every soft-delete retention period now: purges every soft-deleted vault, key and secret, as Azure does
     /// once `scheduledPurgeDate` passes.
     pub fn purge_expired_now(&self) {
