@@ -39,8 +39,8 @@ pub struct DesiredInstance {
     /// Keyed fingerprints of the secret values.
     pub fingerprints: BTreeMap<String, String>,
     pub rotation: Option<Rotation>,
-    /// The rotation block names a function that makes new values itself (`lambda_arn`): a rotation asks the
-    /// provider to run it, whatever the value's source.
+    /// The rotation block names a function that makes new values itself (an attribute marked `names_rotator`,
+    /// such as `lambda_arn`): a rotation asks the provider to run it, whatever the value's source.
     pub rotated_by_provider: bool,
 }
 
@@ -165,7 +165,10 @@ pub fn evaluate_instance(
         if block_schema.name == "rotation" {
             let every = inner.attributes.get("every").and_then(serde_json::Value::as_u64);
             let grace = inner.attributes.get("grace").and_then(serde_json::Value::as_u64);
-            desired.rotated_by_provider = inner.attributes.contains_key("lambda_arn");
+            desired.rotated_by_provider = block_schema
+                .attributes
+                .iter()
+                .any(|attribute| attribute.names_rotator && inner.attributes.contains_key(attribute.name));
             // A provider that rotates by itself takes its own schedule instead of `every`.
             if every.is_some() && inner.attributes.contains_key("schedule_expression") {
                 diagnostics.push(

@@ -48,6 +48,9 @@ pub struct AttributeSchema {
     pub force_new: bool,
     /// A list compared as a set: order and repeats are no change (grant operations).
     pub unordered: bool,
+    /// In a `rotation` block: names a function the provider rotates with (`lambda_arn`), so a rotation
+    /// needs no new value from keyform, whatever the value's source.
+    pub names_rotator: bool,
     pub description: &'static str,
 }
 
@@ -60,6 +63,7 @@ impl AttributeSchema {
             computed: false,
             force_new: false,
             unordered: false,
+            names_rotator: false,
             description,
         }
     }
@@ -76,6 +80,11 @@ impl AttributeSchema {
 
     pub const fn force_new(mut self) -> Self {
         self.force_new = true;
+        self
+    }
+
+    pub const fn names_rotator(mut self) -> Self {
+        self.names_rotator = true;
         self
     }
 

@@ -83,7 +83,8 @@ fn rotation_block() -> BlockSchema {
                 "lambda_arn",
                 AttributeType::String,
                 "the rotation Lambda: Secrets Manager rotates the secret itself, and `value` is only the initial value",
-            ),
+            )
+            .names_rotator(),
             AttributeSchema::new(
                 "schedule_expression",
                 AttributeType::String,
