@@ -5,10 +5,14 @@
 //! Tests run in parallel against one moto server, so none resets it: each
 //! uses its own description and tags.
 
-use crate::aws_support::{REGION, configured_provider, keyform, keyform_with, kms_client, unique};
+use crate::aws_support::{
+    applied, apply_request, assert_compliance, assert_plan_is_empty, assert_plan_is_empty_with, configured_provider,
+    keyform, keyform_with, kms_client, output, planned_changes, unique, with_provider,
+};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use keyform::provider::compliance::{Subject, report, run};
+use keyform::provider::compliance::Subject;
+use keyform::provider::{ApplyAction, ApplyRequest};
 use std::collections::{BTreeMap, HashMap};
 
 #[tokio::test]
@@ -29,11 +33,7 @@ async fn aws_kms_key_passes_the_compliance_suite() {
         update: Some(("description".into(), format!("{label} changed").into())),
         missing_id: uuid::Uuid::new_v4().to_string(),
     };
-    let results = run(&subject).await;
-    let (text, passed) = report("aws_kms_key", &results);
-    println!("{text}");
-    assert!(passed, "{text}");
-    assert!(results.len() >= 12, "every case ran:\n{text}");
+    assert_compliance(&subject).await;
 }
 
 #[tokio::test]
@@ -45,14 +45,12 @@ async fn a_create_token_tag_is_hidden_and_reserved() {
     attributes.insert("description".into(), unique("token").into());
     attributes.insert("tags".into(), serde_json::json!({ "team": "payments" }));
     let created = provider
-        .apply(keyform::provider::ApplyRequest {
-            resource_type: "aws_kms_key".into(),
-            action: keyform::provider::ApplyAction::Create { token: token.clone() },
-            id: None,
-            attributes: attributes.clone(),
-            secrets: BTreeMap::new(),
-            changed: Vec::new(),
-        })
+        .apply(apply_request(
+            "aws_kms_key",
+            ApplyAction::Create { token: token.clone() },
+            None,
+            attributes.clone(),
+        ))
         .await
         .expect("create")
         .expect("a key");
@@ -69,26 +67,20 @@ async fn a_create_token_tag_is_hidden_and_reserved() {
         serde_json::json!({ keyform::providers::aws::TOKEN_TAG: "mine" }),
     );
     let refused = provider
-        .apply(keyform::provider::ApplyRequest {
-            resource_type: "aws_kms_key".into(),
-            action: keyform::provider::ApplyAction::Update,
-            id: Some(created.id.clone()),
-            attributes,
-            secrets: BTreeMap::new(),
+        .apply(ApplyRequest {
             changed: vec!["tags".into()],
+            ..apply_request("aws_kms_key", ApplyAction::Update, Some(created.id.clone()), attributes)
         })
         .await
         .expect_err("the token tag is reserved");
     assert_eq!(refused.code, "ReservedTag");
     provider
-        .apply(keyform::provider::ApplyRequest {
-            resource_type: "aws_kms_key".into(),
-            action: keyform::provider::ApplyAction::Delete { purge: false },
-            id: Some(created.id.clone()),
-            attributes: created.attributes.clone(),
-            secrets: BTreeMap::new(),
-            changed: Vec::new(),
-        })
+        .apply(apply_request(
+            "aws_kms_key",
+            ApplyAction::Delete { purge: false },
+            Some(created.id.clone()),
+            created.attributes.clone(),
+        ))
         .await
         .expect("delete");
 }
@@ -107,13 +99,10 @@ async fn tags_of(client: &aws_sdk_kms::Client, key_id: &str) -> HashMap<String, 
 }
 
 fn configuration(endpoint: &str, description: &str, run_tag: &str) -> String {
-    format!(
-        r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-resource "aws_kms_key" "payments" {{
+    with_provider(
+        endpoint,
+        &format!(
+            r#"resource "aws_kms_key" "payments" {{
   description             = "{description}"
   enable_key_rotation     = true
   rotation_period_in_days = 365
@@ -140,6 +129,7 @@ output "key_id" {{
   value = aws_kms_key.payments.key_id
 }}
 "#
+        ),
     )
 }
 
@@ -149,14 +139,8 @@ async fn a_kms_key_lives_through_apply_plan_update_and_destroy() {
     let client = kms_client(&endpoint);
     let run_tag = unique("run");
     let description = format!("payments key {run_tag}");
-    let workspace = Workspace::new();
-    workspace.write("main.hcl", &configuration(&endpoint, &description, &run_tag));
-    assert_exit(&keyform(&workspace, &["init"]), 0);
-    assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
-
-    let output = keyform(&workspace, &["output", "key_id"]);
-    assert_exit(&output, 0);
-    let key_id = stdout(&output).trim().to_string();
+    let workspace = applied(&configuration(&endpoint, &description, &run_tag));
+    let key_id = output(&workspace, "key_id");
     assert!(!key_id.is_empty(), "apply recorded the key id");
 
     // Read back through the SDK, not through keyform.
@@ -190,30 +174,21 @@ async fn a_kms_key_lives_through_apply_plan_update_and_destroy() {
     assert_eq!(policy["Statement"][0]["Sid"], "AccountAdministers");
 
     // No perpetual diff, the policy included.
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(
-        code(&plan),
-        0,
-        "a second plan is empty:\n{}{}",
-        stdout(&plan),
-        stderr(&plan)
-    );
+    assert_plan_is_empty(&workspace);
 
     // A new description is an update in place of the same key.
     let changed = format!("{description} (renamed)");
     workspace.write("main.hcl", &configuration(&endpoint, &changed, &run_tag));
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
-    assert!(mentions(&stdout(&plan), "update in place"), "{}", stdout(&plan));
-    assert!(!mentions(&stdout(&plan), "forces replacement"), "{}", stdout(&plan));
+    let plan = planned_changes(&workspace);
+    assert!(mentions(&plan, "update in place"), "{plan}");
+    assert!(!mentions(&plan, "forces replacement"), "{plan}");
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
     let described = client.describe_key().key_id(&key_id).send().await.expect("DescribeKey");
     assert_eq!(
         described.key_metadata().and_then(|metadata| metadata.description()),
         Some(changed.as_str())
     );
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_is_empty(&workspace);
 
     // Destroy schedules the deletion.
     assert_exit(&keyform(&workspace, &["destroy", "--auto-approve"]), 0);
@@ -261,15 +236,8 @@ async fn a_key_scheduled_for_deletion_behind_keyforms_back_is_recovered_not_recr
     let endpoint = aws_endpoint();
     let client = kms_client(&endpoint);
     let run_tag = unique("recover");
-    let workspace = Workspace::new();
-    workspace.write(
-        "main.hcl",
-        &configuration(&endpoint, &format!("recovered {run_tag}"), &run_tag),
-    );
-    assert_exit(&keyform(&workspace, &["init"]), 0);
-    assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
-    let output = keyform(&workspace, &["output", "key_id"]);
-    let key_id = stdout(&output).trim().to_string();
+    let workspace = applied(&configuration(&endpoint, &format!("recovered {run_tag}"), &run_tag));
+    let key_id = output(&workspace, "key_id");
 
     client
         .schedule_key_deletion()
@@ -278,23 +246,16 @@ async fn a_key_scheduled_for_deletion_behind_keyforms_back_is_recovered_not_recr
         .send()
         .await
         .expect("ScheduleKeyDeletion");
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
-    assert!(
-        mentions(&stdout(&plan), "recover from pending deletion"),
-        "{}",
-        stdout(&plan)
-    );
-    assert!(mentions(&stdout(&plan), "0 to add"), "{}", stdout(&plan));
+    let plan = planned_changes(&workspace);
+    assert!(mentions(&plan, "recover from pending deletion"), "{plan}");
+    assert!(mentions(&plan, "0 to add"), "{plan}");
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
 
     let described = client.describe_key().key_id(&key_id).send().await.expect("DescribeKey");
     let metadata = described.key_metadata().expect("key metadata");
     assert_eq!(metadata.key_state(), Some(&aws_sdk_kms::types::KeyState::Enabled));
-    let output = keyform(&workspace, &["output", "key_id"]);
-    assert_eq!(stdout(&output).trim(), key_id, "the same key, not a new one");
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_eq!(output(&workspace, "key_id"), key_id, "the same key, not a new one");
+    assert_plan_is_empty(&workspace);
 
     // `rotate --now` rotates the key material on demand.
     assert_exit(
@@ -333,7 +294,6 @@ async fn the_example_applies_against_moto_through_aws_endpoint_url() {
         .await
         .expect("GetKeyRotationStatus");
     assert!(rotation.key_rotation_enabled());
-    let plan = run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+    assert_plan_is_empty_with(&workspace, &environment);
     assert_exit(&run(&["destroy", "--auto-approve"]), 0);
 }

@@ -17,15 +17,14 @@
 //! call, the code and the missing permission. The test also checks moto's
 //! decision itself through the SDK's raw response.
 
+use crate::aws_support::{REGION, kms_client_as, percent_encoded};
 use crate::support::{Workspace, assert_exit, mentions, stderr, stdout};
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const REGION: &str = "us-east-1";
 /// The IAM calls made before enforcement starts: CreateUser, CreateAccessKey, PutUserPolicy.
 const SETUP_REQUESTS: u32 = 3;
 const USER: &str = "keyform-denied";
@@ -144,16 +143,6 @@ fn http_request(
     Ok((status, body))
 }
 
-/// `text` percent-encoded for a form body.
-fn percent_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
 /// The text of the first `<element>` in an XML answer.
 fn xml_element(xml: &str, element: &str) -> String {
     let open = format!("<{element}>");
@@ -163,16 +152,6 @@ fn xml_element(xml: &str, element: &str) -> String {
         .find(&close)
         .unwrap_or_else(|| panic!("no </{element}> in {xml}"));
     xml[start..start + length].to_owned()
-}
-
-fn kms_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_kms::Client {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(access_key, secret_key, None, None, "keyform-tests"))
-        .build();
-    aws_sdk_kms::Client::from_conf(config)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -201,7 +180,7 @@ async fn a_user_without_kms_create_key_is_denied_and_keyform_names_the_resource_
     ]);
 
     // From now on moto checks every request: the user may list keys, but not create one.
-    let client = kms_client(&moto.endpoint, &access_key, &secret_key);
+    let client = kms_client_as(&moto.endpoint, &access_key, &secret_key);
     let keys = client.list_keys().send().await.expect("kms:ListKeys is allowed");
     assert!(keys.keys().is_empty(), "a fresh moto holds no key: {keys:?}");
     let denied = client

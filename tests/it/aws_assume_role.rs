@@ -5,12 +5,9 @@
 //! checked for real. moto neither throttles nor rejects principals, so the
 //! pacing and the principal retry are tested in the driver's unit tests.
 
-use crate::aws_support::{TEST_KEY, keyform_with, unique};
+use crate::aws_support::{configured_provider_with, keyform_with, unique};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, stderr, stdout};
-use keyform::provider::ConfigureRequest;
-use keyform::secret::SensitiveString;
-use std::collections::BTreeMap;
 use std::process::Output;
 
 /// Runs keyform as the other AWS tests do, logging at info so the assumed role shows.
@@ -21,12 +18,8 @@ fn keyform(workspace: &Workspace, arguments: &[&str]) -> Output {
 #[tokio::test]
 async fn the_driver_assumes_the_role_and_calls_kms_with_it() {
     let endpoint = aws_endpoint();
-    let provider = keyform::providers::registry("aws").expect("the aws provider is registered");
     let role_name = unique("keyform-bootstrap");
     let mut attributes = serde_json::Map::new();
-    attributes.insert("region".into(), "us-east-1".into());
-    attributes.insert("endpoint_url".into(), endpoint.clone().into());
-    attributes.insert("access_key".into(), TEST_KEY.into());
     attributes.insert(
         "assume_role".into(),
         serde_json::json!({
@@ -36,14 +29,7 @@ async fn the_driver_assumes_the_role_and_calls_kms_with_it() {
         }),
     );
     attributes.insert("rate_limits".into(), serde_json::json!({ "*": "1000" }));
-    provider
-        .configure(ConfigureRequest {
-            folder: std::env::temp_dir(),
-            attributes,
-            secrets: BTreeMap::from([("secret_key".to_string(), SensitiveString::new(TEST_KEY))]),
-        })
-        .await
-        .expect("configure with assume_role against moto");
+    let provider = configured_provider_with(&endpoint, attributes).await;
     provider
         .list("aws_kms_key")
         .await
@@ -100,53 +86,42 @@ resource "aws_kms_key" "bootstrap" {{
 #[test]
 fn a_misspelt_provider_block_or_rate_limit_is_an_error_not_ignored() {
     let endpoint = aws_endpoint();
+    // What follows `endpoint_url` in the provider block, and what the refusal says.
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "\n  asume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/keyform\"\n  }\n",
+            &["KF1002", "has no block `asume_role`", "did you mean `assume_role`?"],
+        ),
+        (
+            "  rate_limits  = { CreateKy = \"20\" }\n",
+            &["`CreateKy`", "did you mean `CreateKey`?"],
+        ),
+    ];
     let workspace = Workspace::new();
-    workspace.write(
-        "main.hcl",
-        &format!(
-            r#"
+    for (index, (misspelt, expected)) in cases.into_iter().enumerate() {
+        workspace.write(
+            "main.hcl",
+            &format!(
+                r#"
 provider "aws" {{
   region       = "us-east-1"
   endpoint_url = "{endpoint}"
-
-  asume_role {{
-    role_arn = "arn:aws:iam::123456789012:role/keyform"
-  }}
-}}
+{misspelt}}}
 
 resource "aws_kms_key" "a" {{
   description = "never made"
 }}
 "#
-        ),
-    );
-    assert_exit(&keyform(&workspace, &["init"]), 0);
-    let plan = keyform(&workspace, &["plan"]);
-    let text = stderr(&plan);
-    assert_eq!(code(&plan), 1, "{text}");
-    assert!(text.contains("KF1002"), "{text}");
-    assert!(text.contains("has no block `asume_role`"), "{text}");
-    assert!(text.contains("did you mean `assume_role`?"), "{text}");
-
-    workspace.write(
-        "main.hcl",
-        &format!(
-            r#"
-provider "aws" {{
-  region       = "us-east-1"
-  endpoint_url = "{endpoint}"
-  rate_limits  = {{ CreateKy = "20" }}
-}}
-
-resource "aws_kms_key" "a" {{
-  description = "never made"
-}}
-"#
-        ),
-    );
-    let plan = keyform(&workspace, &["plan"]);
-    let text = stderr(&plan);
-    assert_eq!(code(&plan), 1, "{text}");
-    assert!(text.contains("`CreateKy`"), "{text}");
-    assert!(text.contains("did you mean `CreateKey`?"), "{text}");
+            ),
+        );
+        if index == 0 {
+            assert_exit(&keyform(&workspace, &["init"]), 0);
+        }
+        let plan = keyform(&workspace, &["plan"]);
+        let text = stderr(&plan);
+        assert_eq!(code(&plan), 1, "{text}");
+        for phrase in expected {
+            assert!(text.contains(phrase), "{phrase} in {text}");
+        }
+    }
 }

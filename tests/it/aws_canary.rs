@@ -5,7 +5,7 @@
 //! plan, apply, show, state, drift, a secret changed behind keyform's back
 //! and a failing apply.
 
-use crate::aws_support::{REGION, keyform_with, secrets_manager_client, unique};
+use crate::aws_support::{current_value, keyform_with, secrets_manager_client, unique, with_provider};
 use crate::canary::{Scanner, canary};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, stderr, stdout};
@@ -15,13 +15,10 @@ use std::process::Output;
 const PLANTED: [&str; 2] = ["secret.txt", "secrets.tfvars"];
 
 fn configuration(endpoint: &str, prefix: &str) -> String {
-    format!(
-        r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-variable "from_file" {{
+    with_provider(
+        endpoint,
+        &format!(
+            r#"variable "from_file" {{
   type      = string
   sensitive = true
 }}
@@ -65,6 +62,7 @@ output "key_arn" {{
   value = aws_kms_key.secrets.arn
 }}
 "#
+        ),
     )
 }
 
@@ -138,13 +136,8 @@ async fn no_secret_value_sent_to_aws_leaks_into_files_plans_or_output() {
         ("by-var-file", "aws_secretsmanager_secret.by_var_file", &by_var_file),
         ("by-env-var", "aws_secretsmanager_secret.by_env_var", &by_env_var),
     ] {
-        let stored = client
-            .get_secret_value()
-            .secret_id(format!("{prefix}/{suffix}"))
-            .send()
-            .await
-            .expect("GetSecretValue");
-        assert_eq!(stored.secret_string(), Some(expected.as_str()), "{suffix} at AWS");
+        let (_, stored) = current_value(&client, &format!("{prefix}/{suffix}")).await;
+        assert_eq!(&stored, expected, "{suffix} at AWS");
         let read = run(&["secret", "get", address]);
         assert_exit(&read, 0);
         assert_eq!(stdout(&read).trim_end_matches('\n'), expected.as_str(), "{address}");
@@ -178,13 +171,8 @@ async fn no_secret_value_sent_to_aws_leaks_into_files_plans_or_output() {
     let restore = run(&["apply", "--auto-approve", "--var-file", "secrets.tfvars"]);
     assert_exit(&restore, 0);
     outputs.push(("apply restoring the value".into(), restore));
-    let restored = client
-        .get_secret_value()
-        .secret_id(format!("{prefix}/by-env"))
-        .send()
-        .await
-        .expect("GetSecretValue");
-    assert_eq!(restored.secret_string(), Some(by_env.as_str()));
+    let (_, restored) = current_value(&client, &format!("{prefix}/by-env")).await;
+    assert_eq!(restored, by_env);
 
     // A failing apply, with the secrets in place.
     workspace.write("main.hcl", &format!("{config}{}", failing(&prefix)));

@@ -1,7 +1,7 @@
 //! The AWS data sources against moto: `aws_caller_identity` and `aws_kms_key`
 //! (read at apply when its key is created in the same run, at plan time after).
 
-use crate::aws_support::keyform;
+use crate::aws_support::{keyform, with_provider};
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, stdout};
 
@@ -9,14 +9,10 @@ use crate::support::{Workspace, assert_exit, stdout};
 fn caller_identity_and_a_key_looked_up_by_arn_feed_other_attributes() {
     let endpoint = aws_endpoint();
     let marker = uuid::Uuid::new_v4().simple().to_string();
-    let workspace = Workspace::initialized(&format!(
-        r#"
-provider "aws" {{
-  region       = "us-east-1"
-  endpoint_url = "{endpoint}"
-}}
-
-data "aws_caller_identity" "current" {{}}
+    let workspace = Workspace::initialized(&with_provider(
+        &endpoint,
+        &format!(
+            r#"data "aws_caller_identity" "current" {{}}
 
 resource "aws_kms_key" "main" {{
   description = "data source test {marker}"
@@ -34,6 +30,7 @@ output "looked_up" {{
   value = "${{data.aws_kms_key.main.description}} / ${{data.aws_kms_key.main.key_state}}"
 }}
 "#
+        ),
     ));
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
     let account = stdout(&keyform(&workspace, &["output", "account_id"]))

@@ -8,12 +8,15 @@
 //! Tests run in parallel against one moto server, so none resets it: each
 //! makes its own keys and names.
 
-use crate::aws_support::{REGION, assert_plan_is_empty, configured_provider, keyform, kms_client, output, unique};
+use crate::aws_support::{
+    applied, apply_request, assert_compliance, assert_plan_is_empty, configured_provider, keyform, kms_client, output,
+    planned_changes, unique, with_provider,
+};
 use crate::services::aws_endpoint;
-use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
+use crate::support::{Workspace, assert_exit, mentions, stderr, stdout};
 use aws_sdk_kms::types::{GrantListEntry, KeyState};
-use keyform::provider::compliance::{Subject, report, run};
-use keyform::provider::{ApplyAction, ApplyRequest, Attributes};
+use keyform::provider::compliance::Subject;
+use keyform::provider::{ApplyAction, Attributes};
 use std::collections::BTreeMap;
 
 /// The audit account of the cross-account grant.
@@ -64,11 +67,7 @@ async fn aws_kms_alias_passes_the_compliance_suite() {
         update: Some(("target_key_id".into(), second.clone().into())),
         missing_id: format!("alias/{}", unique("missing")),
     };
-    let results = run(&subject).await;
-    let (text, passed) = report("aws_kms_alias", &results);
-    println!("{text}");
-    assert!(passed, "{text}");
-    assert!(results.len() >= 12, "every case ran:\n{text}");
+    assert_compliance(&subject).await;
     schedule_deletion(&client, &first).await;
     schedule_deletion(&client, &second).await;
 }
@@ -92,11 +91,7 @@ async fn aws_kms_grant_passes_the_compliance_suite() {
         update: Some(("retire_on_delete".into(), true.into())),
         missing_id: format!("{key_id}:{}", uuid::Uuid::new_v4().simple()),
     };
-    let results = run(&subject).await;
-    let (text, passed) = report("aws_kms_grant", &results);
-    println!("{text}");
-    assert!(passed, "{text}");
-    assert!(results.len() >= 12, "every case ran:\n{text}");
+    assert_compliance(&subject).await;
     schedule_deletion(&client, &key_id).await;
 }
 
@@ -112,13 +107,13 @@ async fn a_named_grant_is_created_once_and_found_by_its_name() {
         "grantee_principal": AUDIT_PRINCIPAL,
         "operations": ["Decrypt"],
     }));
-    let create = |token: &str| ApplyRequest {
-        resource_type: "aws_kms_grant".into(),
-        action: ApplyAction::Create { token: token.into() },
-        id: None,
-        attributes: attributes.clone(),
-        secrets: BTreeMap::new(),
-        changed: Vec::new(),
+    let create = |token: &str| {
+        apply_request(
+            "aws_kms_grant",
+            ApplyAction::Create { token: token.into() },
+            None,
+            attributes.clone(),
+        )
     };
     let first = provider.apply(create("first")).await.expect("create").expect("a grant");
     // A second create of the same name and parameters (another run's token) is the same grant.
@@ -149,14 +144,12 @@ async fn reserved_and_malformed_alias_names_are_refused() {
     let provider = configured_provider(&endpoint).await;
     for name in ["alias/aws/s3", "payments"] {
         let error = provider
-            .apply(ApplyRequest {
-                resource_type: "aws_kms_alias".into(),
-                action: ApplyAction::Create { token: "t".into() },
-                id: None,
-                attributes: object(serde_json::json!({ "name": name, "target_key_id": "k" })),
-                secrets: BTreeMap::new(),
-                changed: Vec::new(),
-            })
+            .apply(apply_request(
+                "aws_kms_alias",
+                ApplyAction::Create { token: "t".into() },
+                None,
+                object(serde_json::json!({ "name": name, "target_key_id": "k" })),
+            ))
             .await
             .expect_err(name);
         assert_eq!(error.code, "InvalidParameter", "{name}");
@@ -188,13 +181,10 @@ async fn alias_target(client: &aws_sdk_kms::Client, name: &str) -> Option<String
 }
 
 fn configuration(endpoint: &str, run_tag: &str, alias_target: &str) -> String {
-    format!(
-        r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-resource "aws_kms_key" "payments" {{
+    with_provider(
+        endpoint,
+        &format!(
+            r#"resource "aws_kms_key" "payments" {{
   description             = "payments {run_tag}"
   deletion_window_in_days = 7
 }}
@@ -231,6 +221,7 @@ output "grant_id" {{
   value = aws_kms_grant.audit.grant_id
 }}
 "#
+        ),
     )
 }
 
@@ -240,10 +231,7 @@ async fn an_alias_and_a_cross_account_grant_live_through_apply_drift_and_destroy
     let client = kms_client(&endpoint);
     let run_tag = unique("kms");
     let alias = format!("alias/{run_tag}");
-    let workspace = Workspace::new();
-    workspace.write("main.hcl", &configuration(&endpoint, &run_tag, "payments"));
-    assert_exit(&keyform(&workspace, &["init"]), 0);
-    assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
+    let workspace = applied(&configuration(&endpoint, &run_tag, "payments"));
     let payments = output(&workspace, "payments_key_id");
     let spare = output(&workspace, "spare_key_id");
 
@@ -275,18 +263,9 @@ async fn an_alias_and_a_cross_account_grant_live_through_apply_drift_and_destroy
 
     // Retargeting the alias is an update in place.
     workspace.write("main.hcl", &configuration(&endpoint, &run_tag, "spare"));
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
-    assert!(
-        mentions(&stdout(&plan), "aws_kms_alias.payments   update in place"),
-        "{}",
-        stdout(&plan)
-    );
-    assert!(
-        mentions(&stdout(&plan), "0 to add, 1 to change, 0 to replace"),
-        "{}",
-        stdout(&plan)
-    );
+    let plan = planned_changes(&workspace);
+    assert!(mentions(&plan, "aws_kms_alias.payments   update in place"), "{plan}");
+    assert!(mentions(&plan, "0 to add, 1 to change, 0 to replace"), "{plan}");
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
     assert_eq!(alias_target(&client, &alias).await, Some(spare.clone()));
     assert_plan_is_empty(&workspace);
@@ -304,15 +283,10 @@ async fn an_alias_and_a_cross_account_grant_live_through_apply_drift_and_destroy
         "main.hcl",
         &configured.replace(r#"team = "payments""#, r#"team = "audit""#),
     );
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
+    let plan = planned_changes(&workspace);
     assert!(
-        mentions(
-            &stdout(&plan),
-            "aws_kms_grant.audit   replace (constraints forces replacement)"
-        ),
-        "{}",
-        stdout(&plan)
+        mentions(&plan, "aws_kms_grant.audit   replace (constraints forces replacement)"),
+        "{plan}"
     );
     workspace.write("main.hcl", &configured);
 
@@ -324,15 +298,10 @@ async fn an_alias_and_a_cross_account_grant_live_through_apply_drift_and_destroy
         .send()
         .await
         .expect("RevokeGrant");
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
-    assert!(mentions(&stdout(&plan), "deleted outside keyform"), "{}", stdout(&plan));
-    assert!(
-        mentions(&stdout(&plan), "aws_kms_grant.audit   create"),
-        "{}",
-        stdout(&plan)
-    );
-    assert!(mentions(&stdout(&plan), "1 to add, 0 to change"), "{}", stdout(&plan));
+    let plan = planned_changes(&workspace);
+    assert!(mentions(&plan, "deleted outside keyform"), "{plan}");
+    assert!(mentions(&plan, "aws_kms_grant.audit   create"), "{plan}");
+    assert!(mentions(&plan, "1 to add, 0 to change"), "{plan}");
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
     let grants = grants_of(&client, &payments).await;
     assert_eq!(grants.len(), 1, "{grants:?}");
@@ -386,16 +355,10 @@ async fn an_alias_and_a_grant_made_outside_keyform_are_imported() {
         .grant_id()
         .expect("a grant id")
         .to_string();
-    let workspace = Workspace::new();
-    workspace.write(
-        "main.hcl",
+    let workspace = Workspace::initialized(&with_provider(
+        &endpoint,
         &format!(
-            r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-resource "aws_kms_alias" "imported" {{
+            r#"resource "aws_kms_alias" "imported" {{
   name          = "{alias}"
   target_key_id = "{key_id}"
 }}
@@ -408,8 +371,7 @@ resource "aws_kms_grant" "imported" {{
 }}
 "#
         ),
-    );
-    assert_exit(&keyform(&workspace, &["init"]), 0);
+    ));
     let plan = keyform(&workspace, &["plan"]);
     let shown = format!("{}{}", stdout(&plan), stderr(&plan));
     assert!(
@@ -448,14 +410,12 @@ async fn an_alias_given_a_key_arn_reports_the_arn() {
         "target_key_id": key_arn,
     }));
     let created = provider
-        .apply(ApplyRequest {
-            resource_type: "aws_kms_alias".into(),
-            action: ApplyAction::Create { token: "t".into() },
-            id: None,
-            attributes: attributes.clone(),
-            secrets: BTreeMap::new(),
-            changed: Vec::new(),
-        })
+        .apply(apply_request(
+            "aws_kms_alias",
+            ApplyAction::Create { token: "t".into() },
+            None,
+            attributes.clone(),
+        ))
         .await
         .expect("create")
         .expect("an alias");
@@ -475,14 +435,12 @@ async fn an_alias_given_a_key_arn_reports_the_arn() {
         .expect("the alias");
     assert_eq!(read.attributes.get("target_key_id"), attributes.get("target_key_id"));
     provider
-        .apply(ApplyRequest {
-            resource_type: "aws_kms_alias".into(),
-            action: ApplyAction::Delete { purge: false },
-            id: Some(created.id),
-            attributes: created.attributes,
-            secrets: BTreeMap::new(),
-            changed: Vec::new(),
-        })
+        .apply(apply_request(
+            "aws_kms_alias",
+            ApplyAction::Delete { purge: false },
+            Some(created.id),
+            created.attributes,
+        ))
         .await
         .expect("delete");
     schedule_deletion(&client, &key_id).await;
@@ -507,17 +465,13 @@ async fn an_alias_and_a_grant_made_by_a_killed_apply_are_adopted_not_made_twice(
     let endpoint = aws_endpoint();
     let client = kms_client(&endpoint);
     let run_tag = unique("crash");
-    let workspace = Workspace::new();
     let configuration = configuration(&endpoint, &run_tag, "payments");
     // First only the keys, as an apply that was killed later would have recorded them.
     let keys_only = configuration
         .split("resource \"aws_kms_alias\"")
         .next()
-        .expect("the key blocks")
-        .to_string();
-    workspace.write("main.hcl", &keys_only);
-    assert_exit(&keyform(&workspace, &["init"]), 0);
-    assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
+        .expect("the key blocks");
+    let workspace = applied(keys_only);
     let payments = recorded_id(&workspace, "aws_kms_key.payments");
 
     // What an apply killed between the create calls and the journal leaves (made here, not
@@ -544,14 +498,12 @@ async fn an_alias_and_a_grant_made_by_a_killed_apply_are_adopted_not_made_twice(
         journal.push_str(&intent(address, resource_type, &token, attributes));
         journal.push('\n');
         let live = provider
-            .apply(ApplyRequest {
-                resource_type: resource_type.into(),
-                action: ApplyAction::Create { token },
-                id: None,
-                attributes: attributes.clone(),
-                secrets: BTreeMap::new(),
-                changed: Vec::new(),
-            })
+            .apply(apply_request(
+                resource_type,
+                ApplyAction::Create { token },
+                None,
+                attributes.clone(),
+            ))
             .await
             .expect("create")
             .expect("an object");

@@ -9,13 +9,17 @@
 //! uses its own names.
 
 use crate::aws_support::{
-    REGION, TEST_KEY, assert_plan_is_empty, configured_provider, keyform, keyform_with, output, secrets_manager_client,
-    unique,
+    REGION, TEST_KEY, applied, apply_request, assert_compliance, assert_plan_is_empty, assert_plan_is_empty_with,
+    configured_provider, current_value, keyform, keyform_with, output, percent_encoded, planned_changes,
+    secrets_manager_client, unique, with_provider,
 };
 use crate::canary::Scanner;
 use crate::services::aws_endpoint;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
-use keyform::provider::compliance::{Subject, report, run};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
+use aws_sdk_secretsmanager::types::SecretVersionsListEntry;
+use keyform::provider::compliance::Subject;
+use keyform::provider::{ApplyAction, ApplyRequest};
 use keyform::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -47,11 +51,7 @@ async fn aws_secretsmanager_secret_passes_the_compliance_suite() {
         update: Some(("description".into(), "compliance, changed".into())),
         missing_id: unique("missing"),
     };
-    let results = run(&subject).await;
-    let (text, passed) = report("aws_secretsmanager_secret", &results);
-    println!("{text}");
-    assert!(passed, "{text}");
-    assert!(results.len() >= 12, "every case ran:\n{text}");
+    let text = assert_compliance(&subject).await;
     assert!(
         !text.contains("not supported"),
         "every case applies to a secret:\n{text}"
@@ -59,13 +59,10 @@ async fn aws_secretsmanager_secret_passes_the_compliance_suite() {
 }
 
 fn secret_configuration(endpoint: &str, name: &str, description: &str) -> String {
-    format!(
-        r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-resource "aws_kms_key" "secrets" {{
+    with_provider(
+        endpoint,
+        &format!(
+            r#"resource "aws_kms_key" "secrets" {{
   description             = "encrypts {name}"
   deletion_window_in_days = 7
 }}
@@ -89,6 +86,7 @@ output "key_arn" {{
   value = aws_kms_key.secrets.arn
 }}
 "#
+        ),
     )
 }
 
@@ -98,17 +96,24 @@ fn secret_get(workspace: &Workspace, address: &str) -> String {
     stdout(&output).trim_end_matches('\n').to_string()
 }
 
-async fn current_value(client: &aws_sdk_secretsmanager::Client, arn: &str) -> (String, String) {
-    let value = client
-        .get_secret_value()
-        .secret_id(arn)
+async fn describe(client: &aws_sdk_secretsmanager::Client, id: &str) -> DescribeSecretOutput {
+    client
+        .describe_secret()
+        .secret_id(id)
         .send()
         .await
-        .expect("GetSecretValue");
-    (
-        value.version_id().expect("a version id").to_string(),
-        value.secret_string().expect("a string").to_string(),
-    )
+        .expect("DescribeSecret")
+}
+
+async fn versions_of(client: &aws_sdk_secretsmanager::Client, id: &str) -> Vec<SecretVersionsListEntry> {
+    client
+        .list_secret_version_ids()
+        .secret_id(id)
+        .send()
+        .await
+        .expect("ListSecretVersionIds")
+        .versions()
+        .to_vec()
 }
 
 #[tokio::test]
@@ -116,21 +121,13 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
     let endpoint = aws_endpoint();
     let client = secrets_manager_client(&endpoint);
     let name = unique("db-password");
-    let workspace = Workspace::new();
-    workspace.write("main.hcl", &secret_configuration(&endpoint, &name, "database password"));
-    assert_exit(&keyform(&workspace, &["init"]), 0);
-    assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
+    let workspace = applied(&secret_configuration(&endpoint, &name, "database password"));
     let arn = output(&workspace, "secret_arn");
     let key_arn = output(&workspace, "key_arn");
     assert!(arn.starts_with(&format!("arn:aws:secretsmanager:{REGION}:")), "{arn}");
 
     // Read back through the SDK, not through keyform.
-    let described = client
-        .describe_secret()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("DescribeSecret");
+    let described = describe(&client, &arn).await;
     assert_eq!(described.name(), Some(name.as_str()));
     assert_eq!(described.description(), Some("database password"));
     assert_eq!(described.kms_key_id(), Some(key_arn.as_str()));
@@ -154,11 +151,10 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
         .await
         .expect("PutSecretValue");
     let outside_version = outside.version_id().expect("a version id").to_string();
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
-    assert!(mentions(&stdout(&plan), "written outside keyform"), "{}", stdout(&plan));
+    let plan = planned_changes(&workspace);
+    assert!(mentions(&plan, "written outside keyform"), "{plan}");
     assert!(
-        !stdout(&plan).contains("written-outside-keyform"),
+        !plan.contains("written-outside-keyform"),
         "the plan never shows a value"
     );
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
@@ -175,16 +171,10 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
         "main.hcl",
         &secret_configuration(&endpoint, &name, "database password, renamed"),
     );
-    let plan = keyform(&workspace, &["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
-    assert!(mentions(&stdout(&plan), "update in place"), "{}", stdout(&plan));
+    let plan = planned_changes(&workspace);
+    assert!(mentions(&plan, "update in place"), "{plan}");
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
-    let described = client
-        .describe_secret()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("DescribeSecret");
+    let described = describe(&client, &arn).await;
     assert_eq!(described.description(), Some("database password, renamed"));
     assert_eq!(
         current_value(&client, &arn).await.0,
@@ -195,12 +185,7 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
 
     // Destroy schedules the deletion.
     assert_exit(&keyform(&workspace, &["destroy", "--auto-approve"]), 0);
-    let described = client
-        .describe_secret()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("DescribeSecret");
+    let described = describe(&client, &arn).await;
     assert!(
         described.deleted_date().is_some(),
         "the secret is scheduled for deletion"
@@ -216,12 +201,7 @@ async fn a_secret_lives_through_apply_drift_destroy_and_recovery() {
     );
     assert_exit(&keyform(&workspace, &["apply", "--auto-approve"]), 0);
     assert_eq!(output(&workspace, "secret_arn"), arn, "the same secret, not a new one");
-    let described = client
-        .describe_secret()
-        .secret_id(&arn)
-        .send()
-        .await
-        .expect("DescribeSecret");
+    let described = describe(&client, &arn).await;
     assert!(described.deleted_date().is_none(), "restored");
     assert_eq!(described.kms_key_id(), Some(output(&workspace, "key_arn").as_str()));
     assert_eq!(
@@ -257,15 +237,6 @@ fn moto_post(endpoint: &str, service: &str, path: &str, content_type: &str, body
     (status, response)
 }
 
-fn form_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 /// Creates an IAM role and a Lambda function in moto; returns the function's ARN.
 fn rotation_lambda(endpoint: &str) -> String {
     let role = unique("rotation-role");
@@ -277,7 +248,7 @@ fn rotation_lambda(endpoint: &str) -> String {
         "application/x-www-form-urlencoded",
         &format!(
             "Action=CreateRole&Version=2010-05-08&RoleName={role}&AssumeRolePolicyDocument={}",
-            form_encoded(trust)
+            percent_encoded(trust)
         ),
     );
     assert_eq!(status, 200, "CreateRole: {body}");
@@ -310,13 +281,10 @@ async fn a_secret_rotated_by_a_lambda_is_not_drift_and_its_value_never_leaks() {
     let workspace = Workspace::new();
     workspace.write(
         "main.hcl",
-        &format!(
-            r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-resource "aws_secretsmanager_secret" "rotated" {{
+        &with_provider(
+            &endpoint,
+            &format!(
+                r#"resource "aws_secretsmanager_secret" "rotated" {{
   name                    = "{name}"
   recovery_window_in_days = 0
   value                   = env("KF_ROTATION_CANARY")
@@ -327,6 +295,7 @@ resource "aws_secretsmanager_secret" "rotated" {{
   }}
 }}
 "#
+            ),
         ),
     );
     let environment = [("KF_ROTATION_CANARY", canary.as_str()), ("RUST_LOG", "trace")];
@@ -344,12 +313,7 @@ resource "aws_secretsmanager_secret" "rotated" {{
         outputs.push((arguments.join(" "), output));
     }
 
-    let described = client
-        .describe_secret()
-        .secret_id(&name)
-        .send()
-        .await
-        .expect("DescribeSecret");
+    let described = describe(&client, &name).await;
     assert_eq!(described.rotation_enabled(), Some(true));
     assert_eq!(described.rotation_lambda_arn(), Some(lambda_arn.as_str()));
     assert_eq!(
@@ -359,14 +323,8 @@ resource "aws_secretsmanager_secret" "rotated" {{
         Some(30)
     );
     // The first value was keyform's: the version the create wrote holds it.
-    let versions = client
-        .list_secret_version_ids()
-        .secret_id(&name)
-        .send()
-        .await
-        .expect("ListSecretVersionIds");
     assert!(
-        versions.versions().len() >= 2,
+        versions_of(&client, &name).await.len() >= 2,
         "the rotation added a version beside keyform's"
     );
 
@@ -396,32 +354,19 @@ resource "aws_secretsmanager_secret" "rotated" {{
     }
 
     // `rotate --now` starts a rotation through the Lambda (a new AWSPENDING version), not a new value of keyform's.
-    let before = client
-        .list_secret_version_ids()
-        .secret_id(&name)
-        .send()
-        .await
-        .expect("ListSecretVersionIds")
-        .versions()
-        .len();
+    let before = versions_of(&client, &name).await.len();
     let rotated = run(&["rotate", "--now", "aws_secretsmanager_secret.rotated", "--auto-approve"]);
     assert_exit(&rotated, 0);
     let rotated_text = format!("{}{}", stdout(&rotated), stderr(&rotated));
     outputs.push(("rotate --now".into(), rotated));
-    let listed = client
-        .list_secret_version_ids()
-        .secret_id(&name)
-        .send()
-        .await
-        .expect("ListSecretVersionIds");
+    let listed = versions_of(&client, &name).await;
     assert_eq!(
-        listed.versions().len(),
+        listed.len(),
         before + 1,
         "the Lambda rotation added one version:\n{rotated_text}\n{listed:?}"
     );
     assert!(
         listed
-            .versions()
             .iter()
             .any(|version| version.version_stages().iter().any(|stage| stage == "AWSPENDING")),
         "the rotation is in progress: {listed:?}"
@@ -471,12 +416,7 @@ resource "aws_secretsmanager_secret" "rotated" {{
     assert_exit(&apply, 0);
     let apply_text = stdout(&apply);
     outputs.push(("apply without rotation".into(), apply));
-    let described = client
-        .describe_secret()
-        .secret_id(&name)
-        .send()
-        .await
-        .expect("DescribeSecret");
+    let described = describe(&client, &name).await;
     assert_ne!(
         described.rotation_enabled(),
         Some(true),
@@ -501,15 +441,9 @@ resource "aws_secretsmanager_secret" "rotated" {{
 /// What a rotation Lambda's finishSecret step does: AWSCURRENT moves to the AWSPENDING version.
 /// Returns the AWSCURRENT version before and after.
 async fn finish_rotation(client: &aws_sdk_secretsmanager::Client, name: &str) -> (String, String) {
-    let listed = client
-        .list_secret_version_ids()
-        .secret_id(name)
-        .send()
-        .await
-        .expect("ListSecretVersionIds");
+    let listed = versions_of(client, name).await;
     let labelled = |label: &str| {
         listed
-            .versions()
             .iter()
             .find(|version| version.version_stages().iter().any(|stage| stage == label))
             .and_then(|version| version.version_id())
@@ -535,12 +469,7 @@ async fn finish_rotation(client: &aws_sdk_secretsmanager::Client, name: &str) ->
         .send()
         .await
         .expect("UpdateSecretVersionStage");
-    let described = client
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-        .expect("DescribeSecret");
+    let described = describe(client, name).await;
     let after = described
         .version_ids_to_stages()
         .and_then(|stages| {
@@ -568,13 +497,10 @@ async fn a_secret_made_outside_keyform_is_imported_and_its_value_overwritten_onl
         .expect("CreateSecret");
     let arn = created.arn().expect("an ARN").to_string();
     let configuration = |value: &str| {
-        format!(
-            r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-import {{
+        with_provider(
+            &endpoint,
+            &format!(
+                r#"import {{
   to = aws_secretsmanager_secret.imported
   id = "{name}"
 }}
@@ -586,6 +512,7 @@ resource "aws_secretsmanager_secret" "imported" {{
   {value}
 }}
 "#
+            ),
         )
     };
     let workspace = Workspace::new();
@@ -597,8 +524,7 @@ resource "aws_secretsmanager_secret" "imported" {{
     assert_exit(&run(&["init"]), 0);
     assert_exit(&run(&["apply", "--auto-approve"]), 0);
     assert_eq!(current_value(&client, &arn).await.1, "the-value-before-keyform");
-    let plan = run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}", stdout(&plan));
+    assert_plan_is_empty_with(&workspace, &environment);
 
     // A fresh state, and a value source: the plan says in words that it overwrites the value.
     std::fs::remove_dir_all(workspace.state_folder()).expect("remove the state");
@@ -613,8 +539,7 @@ resource "aws_secretsmanager_secret" "imported" {{
     );
     assert_exit(&run(&["apply", "--auto-approve"]), 0);
     assert_eq!(current_value(&client, &arn).await.1, "the-value-keyform-writes");
-    let plan = run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}", stdout(&plan));
+    assert_plan_is_empty_with(&workspace, &environment);
     assert_exit(&run(&["destroy", "--auto-approve"]), 0);
 }
 
@@ -624,26 +549,19 @@ async fn a_create_interrupted_after_create_secret_is_adopted_by_its_token_not_ma
     let client = secrets_manager_client(&endpoint);
     let name = unique("crashed");
     let address = "aws_secretsmanager_secret.crashed";
-    let workspace = Workspace::new();
-    workspace.write(
-        "main.hcl",
+    let workspace = Workspace::initialized(&with_provider(
+        &endpoint,
         &format!(
-            r#"provider "aws" {{
-  region       = "{REGION}"
-  endpoint_url = "{endpoint}"
-}}
-
-resource "aws_secretsmanager_secret" "crashed" {{
+            r#"resource "aws_secretsmanager_secret" "crashed" {{
   name                    = "{name}"
   recovery_window_in_days = 0
   value                   = env("KF_CRASH_VALUE")
 }}
 "#
         ),
-    );
+    ));
     let environment = [("KF_CRASH_VALUE", "the-value-after-the-crash")];
     let run = |arguments: &[&str]| keyform_with(&workspace, arguments, &environment);
-    assert_exit(&run(&["init"]), 0);
 
     // What a run killed right after CreateSecret leaves: the journaled intent, and the secret.
     let token = uuid::Uuid::new_v4().simple().to_string();
@@ -672,13 +590,14 @@ resource "aws_secretsmanager_secret" "crashed" {{
     }
     let provider = configured_provider(&endpoint).await;
     let created = provider
-        .apply(keyform::provider::ApplyRequest {
-            resource_type: "aws_secretsmanager_secret".into(),
-            action: keyform::provider::ApplyAction::Create { token: token.clone() },
-            id: None,
-            attributes,
+        .apply(ApplyRequest {
             secrets: BTreeMap::from([("value".to_string(), SensitiveString::new("the-value-before-the-crash"))]),
-            changed: Vec::new(),
+            ..apply_request(
+                "aws_secretsmanager_secret",
+                ApplyAction::Create { token: token.clone() },
+                None,
+                attributes,
+            )
         })
         .await
         .expect("CreateSecret")
@@ -702,7 +621,6 @@ resource "aws_secretsmanager_secret" "crashed" {{
         "the secret the interrupted create made"
     );
     assert_eq!(current_value(&client, &created.id).await.1, "the-value-after-the-crash");
-    let plan = run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(code(&plan), 0, "{}", stdout(&plan));
+    assert_plan_is_empty_with(&workspace, &environment);
     assert_exit(&run(&["destroy", "--auto-approve"]), 0);
 }
