@@ -76,6 +76,12 @@ impl ProviderError {
     }
 }
 
+/// A JSON object as attributes (tests build requests this way; anything else is no attributes).
+#[cfg(test)]
+pub fn attributes_from_json(json: serde_json::Value) -> Attributes {
+    json.as_object().cloned().unwrap_or_default()
+}
+
 /// A string attribute as the configuration gave it (None when absent or not a string).
 pub fn text_attribute(attributes: &Attributes, name: &str) -> Option<String> {
     attributes

@@ -255,10 +255,7 @@ async fn reread(client: &Client, name: &str, request: &ApplyRequest) -> Result<L
 #[cfg(test)]
 mod tests {
     use super::{AliasSettings, name_from_id, names_key};
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
+    use crate::provider::attributes_from_json as attributes;
 
     #[test]
     fn names_are_checked() {

@@ -272,10 +272,7 @@ pub async fn find_by_token(
 #[cfg(test)]
 mod tests {
     use super::{GrantSettings, split_id};
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
+    use crate::provider::attributes_from_json as attributes;
 
     #[test]
     fn ids_split_at_the_last_colon() {

@@ -331,10 +331,7 @@ impl TokenIndex {
 #[cfg(test)]
 mod tests {
     use super::KeySettings;
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
+    use crate::provider::attributes_from_json as attributes;
 
     #[test]
     fn settings_are_checked() {

@@ -353,12 +353,9 @@ pub async fn read_value(client: &Client, id: &str) -> Result<SensitiveString, Pr
 #[cfg(test)]
 mod tests {
     use super::{reported_rotation, same_key_as_recorded};
+    use crate::provider::attributes_from_json as attributes;
     use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
     use aws_sdk_secretsmanager::types::RotationRulesType;
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
 
     #[test]
     fn a_key_named_by_id_is_reported_as_configured() {

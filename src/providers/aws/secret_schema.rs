@@ -265,10 +265,7 @@ impl SecretSettings {
 #[cfg(test)]
 mod tests {
     use super::{SecretSettings, lambda_rotation};
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
+    use crate::provider::attributes_from_json as attributes;
 
     #[test]
     fn settings_are_checked() {

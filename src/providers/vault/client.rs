@@ -558,12 +558,9 @@ pub fn clean_name(name: &str, value: &str) -> Result<String, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::{Answer, Method, Settings, api_error, clean_name, clean_path};
+    use crate::provider::attributes_from_json as attributes;
     use crate::secret::SensitiveString;
     use std::collections::BTreeMap;
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
 
     fn here() -> &'static std::path::Path {
         std::path::Path::new(".")

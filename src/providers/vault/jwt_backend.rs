@@ -186,10 +186,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::{config_of, path_of};
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
+    use crate::provider::attributes_from_json as attributes;
 
     #[test]
     fn the_path_defaults_to_jwt_whatever_the_type() {

@@ -275,10 +275,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::{backend_of, backend_of_id, live, settings_of};
-
-    fn attributes(json: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-        json.as_object().cloned().unwrap_or_default()
-    }
+    use crate::provider::attributes_from_json as attributes;
 
     #[test]
     fn ids_and_backends() {

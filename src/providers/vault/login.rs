@@ -266,13 +266,10 @@ impl Login {
 #[cfg(test)]
 mod tests {
     use super::{DEFAULT_JWT_FILE, DEFAULT_SECRET_ID_ENV, Login};
+    use crate::provider::attributes_from_json as attributes;
     use crate::secret::SensitiveString;
     use std::collections::BTreeMap;
     use std::path::Path;
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
-    }
 
     fn login(json: serde_json::Value, secrets: &[(&str, &str)], token_given: bool) -> Result<Option<Login>, String> {
         let secrets: BTreeMap<String, SensitiveString> = secrets

@@ -260,13 +260,10 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::{FIELDS, is_made_by};
+    use crate::provider::attributes_from_json as attributes;
 
     fn settings_of(source: &crate::provider::Attributes) -> crate::provider::Attributes {
         super::settings_of(FIELDS, source)
-    }
-
-    fn attributes(json: serde_json::Value) -> crate::provider::Attributes {
-        json.as_object().cloned().unwrap_or_default()
     }
 
     #[test]
