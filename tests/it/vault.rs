@@ -461,39 +461,29 @@ async fn a_mount_a_policy_and_a_kv_secret_live_through_drift_and_destroy() {
 fn a_refused_or_unreachable_server_is_a_diagnostic() {
     let workspace = Workspace::new();
     let resource = "resource \"vault_policy\" \"p\" {\n  name   = \"p\"\n  policy = \"path \\\"a\\\" {}\"\n}\n";
-    workspace.write(
-        "main.hcl",
-        &format!("provider \"vault\" {{\n  address         = \"https://vault.example.com:8200\"\n  skip_tls_verify = true\n}}\n\n{resource}"),
-    );
+    // Plans `provider_block` with the resource; the run's stderr.
+    let plan_with = |provider_block: &str| {
+        workspace.write("main.hcl", &format!("{provider_block}\n{resource}"));
+        let output = workspace
+            .command(&["plan"])
+            .env("VAULT_TOKEN", "not-used")
+            .output()
+            .expect("run keyform");
+        assert_exit(&output, 1);
+        stderr(&output)
+    };
     assert_exit(&workspace.run(&["init"]), 0);
-    let output = workspace
-        .command(&["plan"])
-        .env("VAULT_TOKEN", "not-used")
-        .output()
-        .expect("run keyform");
-    assert_exit(&output, 1);
-    assert!(
-        mentions(&stderr(&output), "skip_tls_verify is refused"),
-        "{}",
-        stderr(&output)
+    let refused = plan_with(
+        "provider \"vault\" {\n  address         = \"https://vault.example.com:8200\"\n  skip_tls_verify = true\n}\n",
     );
+    assert!(mentions(&refused, "skip_tls_verify is refused"), "{refused}");
 
-    workspace.write(
-        "main.hcl",
-        &format!("provider \"vault\" {{\n  address = \"http://127.0.0.1:9\"\n}}\n\n{resource}"),
-    );
-    let output = workspace
-        .command(&["plan"])
-        .env("VAULT_TOKEN", "not-used")
-        .output()
-        .expect("run keyform");
-    assert_exit(&output, 1);
+    let unreachable = plan_with("provider \"vault\" {\n  address = \"http://127.0.0.1:9\"\n}\n");
     assert!(
-        mentions(&stderr(&output), "could not be sent to http://127.0.0.1:9"),
-        "{}",
-        stderr(&output)
+        mentions(&unreachable, "could not be sent to http://127.0.0.1:9"),
+        "{unreachable}"
     );
-    assert!(!stderr(&output).contains("not-used"), "the token is never printed");
+    assert!(!unreachable.contains("not-used"), "the token is never printed");
 }
 
 #[test]
