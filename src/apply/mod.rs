@@ -203,13 +203,14 @@ pub fn record_refreshed(plan: &Plan, store: &mut StateStore) -> Result<usize, Di
             names: &[],
             base: Some(prior),
         };
+        // **The dependencies state recorded are kept**: destroy orders deletions by them.
         let record = record_for(
             change,
             live,
             change.desired.as_ref(),
             written,
             prior.create_token.clone(),
-            &change.dependencies,
+            &prior.dependencies,
         );
         if record != *prior {
             store

@@ -1,7 +1,8 @@
 //! An apply with nothing to change records what the refresh found: a value
 //! the provider changed by design (a transit key's `latest_version` after a
 //! rotation) is shown once as changed outside keyform, then recorded, and
-//! the next plan and `drift` no longer report it.
+//! the next plan and `drift` no longer report it; the dependencies state
+//! recorded are kept, so the destroy still deletes the key before its mount.
 
 use crate::support::{Workspace, assert_exit, stdout};
 use crate::vault_support::{keyform_with_token, root, transit_key_configuration, unique};
@@ -27,6 +28,15 @@ fn an_apply_without_changes_records_what_the_refresh_found() {
     assert_exit(&apply, 0);
     let shown = keyform_with_token(&workspace, &["state", "show", "vault_transit_secret_backend_key.kek"]);
     assert!(stdout(&shown).contains("latest_version = 2"), "{}", stdout(&shown));
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace.state_folder().join("state.json")).expect("state.json"),
+    )
+    .expect("JSON state");
+    assert_eq!(
+        state["resources"]["vault_transit_secret_backend_key.kek"]["dependencies"],
+        serde_json::json!(["vault_mount.transit"]),
+        "recording the refresh keeps the dependencies that order the destroy"
+    );
     let plan = keyform_with_token(&workspace, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 0);
     assert!(!stdout(&plan).contains("latest_version"), "recorded: {}", stdout(&plan));
