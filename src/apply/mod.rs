@@ -203,14 +203,15 @@ pub fn record_refreshed(plan: &Plan, store: &mut StateStore) -> Result<usize, Di
             names: &[],
             base: Some(prior),
         };
-        // **The dependencies state recorded are kept**: destroy orders deletions by them.
+        // **Dependencies are recorded from the configuration** (an imported record has none yet): destroy
+        // orders deletions by them.
         let record = record_for(
             change,
             live,
             change.desired.as_ref(),
             written,
             prior.create_token.clone(),
-            &prior.dependencies,
+            &change.dependencies,
         );
         if record != *prior {
             store
@@ -225,14 +226,19 @@ pub fn record_refreshed(plan: &Plan, store: &mut StateStore) -> Result<usize, Di
     Ok(recorded)
 }
 
-/// Whether `dependent` (as state recorded it) depends on `dependency`.
+/// What `change` depends on: what state recorded, and what the configuration says when it is still declared.
+fn dependencies(change: &InstanceChange) -> impl Iterator<Item = &String> {
+    change
+        .prior
+        .iter()
+        .flat_map(|prior| prior.dependencies.iter())
+        .chain(change.dependencies.iter())
+}
+
+/// Whether `dependent` depends on `dependency`.
 fn depends_on(dependent: &InstanceChange, dependency: &InstanceChange) -> bool {
-    dependent.prior.as_ref().is_some_and(|prior| {
-        prior
-            .dependencies
-            .iter()
-            .any(|name| *name == dependency.address.to_string() || *name == dependency.address.resource.to_string())
-    })
+    dependencies(dependent)
+        .any(|name| *name == dependency.address.to_string() || *name == dependency.address.resource.to_string())
 }
 
 /// Orders deletions in batches: nothing is deleted before what depends on it.
@@ -240,16 +246,7 @@ fn deletion_order(deletions: &[InstanceChange]) -> Vec<Vec<InstanceChange>> {
     let mut remaining: Vec<InstanceChange> = deletions.to_vec();
     let mut batches = Vec::new();
     while !remaining.is_empty() {
-        let depended_on: HashSet<String> = remaining
-            .iter()
-            .flat_map(|change| {
-                change
-                    .prior
-                    .as_ref()
-                    .map(|prior| prior.dependencies.clone())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let depended_on: HashSet<String> = remaining.iter().flat_map(dependencies).cloned().collect();
         let (ready, rest): (Vec<_>, Vec<_>) = remaining.into_iter().partition(|change| {
             !depended_on.contains(&change.address.to_string())
                 && !depended_on.contains(&change.address.resource.to_string())
@@ -325,7 +322,7 @@ impl Applier<'_> {
             };
             work.push((change, desired));
         }
-        let dependencies = self.dependencies_of(address);
+        let dependencies = self.engine.graph.resource_dependencies(address);
         let results = futures::future::join_all(work.into_iter().map(|(change, desired)| {
             let dependencies = dependencies.clone();
             async move { (change, self.execute_with(change, desired, dependencies).await) }
@@ -375,31 +372,6 @@ impl Applier<'_> {
             .into_iter()
             .find(|(key, _)| *key == change.address.key)
             .and_then(|(_, each)| each)
-    }
-
-    /// Resource addresses this resource depends on, through locals and variables.
-    fn dependencies_of(&self, address: &ResourceAddress) -> Vec<String> {
-        let graph = &self.engine.graph;
-        let Some(start) = graph.node_index(&Node::Resource(address.clone())) else {
-            return Vec::new();
-        };
-        let mut seen = HashSet::new();
-        let mut stack = vec![start];
-        let mut found = Vec::new();
-        while let Some(index) = stack.pop() {
-            for dependency in graph.graph.neighbors_directed(index, petgraph::Direction::Incoming) {
-                if !seen.insert(dependency) {
-                    continue;
-                }
-                match &graph.graph[dependency] {
-                    Node::Resource(resource) => found.push(resource.to_string()),
-                    Node::Provider(_) => {}
-                    _ => stack.push(dependency),
-                }
-            }
-        }
-        found.sort();
-        found
     }
 
     async fn execute(
@@ -846,4 +818,78 @@ fn live_value(live: Option<&LiveObject>, change: &InstanceChange, schema: &crate
         entries.insert(attribute.name.to_string(), value);
     }
     Value::map(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::parse_instance_address;
+
+    fn deletion(address: &str, recorded: &[&str], configured: &[&str]) -> InstanceChange {
+        let mut change = InstanceChange::new(
+            parse_instance_address(address).unwrap(),
+            "vault_mount",
+            "provider.vault",
+        );
+        change.action = Action::Delete;
+        change.prior = Some(crate::state::ResourceState {
+            address: address.to_string(),
+            resource_type: "vault_mount".to_string(),
+            provider: "provider.vault".to_string(),
+            id: address.to_string(),
+            attributes: serde_json::Map::new(),
+            secrets: BTreeMap::new(),
+            dependencies: recorded.iter().map(|name| name.to_string()).collect(),
+            last_rotated: None,
+            create_token: None,
+        });
+        change.dependencies = configured.iter().map(|name| name.to_string()).collect();
+        change
+    }
+
+    fn batches(deletions: &[InstanceChange]) -> Vec<Vec<String>> {
+        deletion_order(deletions)
+            .iter()
+            .map(|batch| batch.iter().map(|change| change.address.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn dependents_are_deleted_before_what_state_says_they_depend_on() {
+        let order = batches(&[
+            deletion("vault_mount.transit", &[], &[]),
+            deletion("vault_transit_secret_backend_key.kek", &["vault_mount.transit"], &[]),
+        ]);
+        assert_eq!(
+            order,
+            vec![
+                vec!["vault_transit_secret_backend_key.kek"],
+                vec!["vault_mount.transit"]
+            ]
+        );
+    }
+
+    #[test]
+    fn an_imported_record_without_dependencies_is_ordered_by_the_configuration() {
+        let order = batches(&[
+            deletion("vault_mount.transit", &[], &[]),
+            deletion("vault_transit_secret_backend_key.kek[0]", &[], &["vault_mount.transit"]),
+        ]);
+        assert_eq!(
+            order,
+            vec![
+                vec!["vault_transit_secret_backend_key.kek[0]"],
+                vec!["vault_mount.transit"]
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dependency_loop_in_old_state_deletes_the_rest_together() {
+        let order = batches(&[
+            deletion("vault_mount.a", &["vault_mount.b"], &[]),
+            deletion("vault_mount.b", &["vault_mount.a"], &[]),
+        ]);
+        assert_eq!(order, vec![vec!["vault_mount.a", "vault_mount.b"]]);
+    }
 }

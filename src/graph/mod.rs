@@ -78,6 +78,31 @@ impl Graph {
         self.graph.node_weights()
     }
 
+    /// The resources `address` depends on, directly or through locals, variables, outputs and modules, sorted.
+    /// State records them so that a destroy deletes dependents first.
+    pub fn resource_dependencies(&self, address: &ResourceAddress) -> Vec<String> {
+        let Some(start) = self.node_index(&Node::Resource(address.clone())) else {
+            return Vec::new();
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![start];
+        let mut found = Vec::new();
+        while let Some(index) = stack.pop() {
+            for dependency in self.graph.neighbors_directed(index, petgraph::Direction::Incoming) {
+                if !seen.insert(dependency) {
+                    continue;
+                }
+                match &self.graph[dependency] {
+                    Node::Resource(resource) => found.push(resource.to_string()),
+                    Node::Provider(_) => {}
+                    _ => stack.push(dependency),
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
     /// The graph in Graphviz DOT.
     pub fn to_dot(&self) -> String {
         let mut text = String::from("digraph keyform {\n  rankdir = \"RL\";\n  node [shape = rect];\n");

@@ -1087,6 +1087,7 @@ impl Engine {
             })?;
         let mut change = InstanceChange::new(address.clone(), &resource.resource_type, &provider_key);
         change.prior = state.resources.get(&key).cloned();
+        change.dependencies = self.graph.resource_dependencies(&address.resource);
         change.create_before_destroy = resource.lifecycle.create_before_destroy;
         if !self.selected(&address) {
             change.desired = Some(desired);
