@@ -2,7 +2,8 @@
 
 Run by tests/it/azure_faithfulness.rs with the server's environment (HTTPS_PROXY, REQUESTS_CA_BUNDLE, ...) and
 KEYFORM_AZURE_* variables naming the tenant, subscription and service principal. It exercises what keyform's Azure
-driver relies on -- tokens by client secret and by client assertion (workload identity), ARM vault creation and its
+driver relies on -- tokens by client secret, by client assertion (workload identity) and from the App Service
+managed identity endpoint (IDENTITY_ENDPOINT, system- and user-assigned), ARM vault creation and its
 documented refusals, secrets and keys with versions, soft delete, recovery (with the 409 ObjectIsBeingRecovered
 window), the 409 ObjectIsDeletedButRecoverable conflict, purge refused under purge protection, rotation policies --
 and prints one JSON summary on the last line of stdout for the Rust test to assert on. It never prints a secret value
@@ -20,7 +21,12 @@ import uuid
 try:
     import requests
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
-    from azure.identity import ClientAssertionCredential, ClientSecretCredential, WorkloadIdentityCredential
+    from azure.identity import (
+        ClientAssertionCredential,
+        ClientSecretCredential,
+        ManagedIdentityCredential,
+        WorkloadIdentityCredential,
+    )
     from azure.keyvault.keys import (
         KeyClient,
         KeyRotationLifetimeAction,
@@ -129,7 +135,23 @@ def check_tokens(summary):
         disable_instance_discovery=True,
     )
     summary["workload_identity_token"] = bool(workload_credential.get_token(RESOURCE_MANAGER + ".default").token)
+    check_managed_identity(summary)
     return secret_credential, workload_credential
+
+
+def check_managed_identity(summary):
+    """The App Service managed identity endpoint (IDENTITY_ENDPOINT and IDENTITY_HEADER are set for this script)."""
+    system_assigned = ManagedIdentityCredential()
+    summary["managed_identity_token"] = bool(system_assigned.get_token(RESOURCE_MANAGER + ".default").token)
+    user_assigned = ManagedIdentityCredential(client_id=CLIENT_ID)
+    vault_scope = f"https://{VAULT_SUFFIX}/.default"
+    summary["user_assigned_identity_token"] = bool(user_assigned.get_token(vault_scope).token)
+    unknown = ManagedIdentityCredential(client_id=str(uuid.uuid4()))
+    try:
+        unknown.get_token(vault_scope)
+        summary["unknown_identity_refused"] = None
+    except ClientAuthenticationError:
+        summary["unknown_identity_refused"] = True
 
 
 def check_arm(arm, summary):

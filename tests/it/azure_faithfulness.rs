@@ -51,6 +51,7 @@ fn run_faithfulness_script() -> Value {
     let output = Command::new(python)
         .arg(script)
         .envs(server.environment())
+        .envs(server.managed_identity_environment())
         .env("KEYFORM_AZURE_TENANT_ID", server.tenant_id())
         .env("KEYFORM_AZURE_SUBSCRIPTION_ID", server.subscription_id())
         .env("KEYFORM_AZURE_CLIENT_ID", server.client_id())
@@ -84,6 +85,9 @@ fn microsoft_python_sdks_see_the_test_server_as_azure() {
         "wrong_secret_refused": true,
         "client_assertion_token": true,
         "workload_identity_token": true,
+        "managed_identity_token": true,
+        "user_assigned_identity_token": true,
+        "unknown_identity_refused": true,
         "arm_create": {
             "status": 201,
             "type": "Microsoft.KeyVault/vaults",

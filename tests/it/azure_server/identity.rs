@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::http::{Reply, Request};
 use super::routing::{LOGIN_HOST, MANAGEMENT_HOST, VAULT_SUFFIX};
-use super::state::{Identity, IssuedToken, Shared, lock, wall_clock};
+use super::state::{Identity, IssuedToken, Shared, State, lock, wall_clock};
 
 /// The resource (audience) of Key Vault tokens in this test cloud.
 pub fn key_vault_resource() -> String {
@@ -21,7 +21,7 @@ pub fn resource_manager_resource() -> String {
 }
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const TOKEN_LIFETIME_SECONDS: i64 = 3599;
+pub const TOKEN_LIFETIME_SECONDS: i64 = 3599;
 
 /// Serves one Entra ID request.
 pub fn route(shared: &Shared, request: &Request) -> Reply {
@@ -119,16 +119,7 @@ fn token(shared: &Shared, tenant: &str, request: &Request) -> Reply {
             ),
         );
     }
-    let now = wall_clock();
-    let access_token = access_token(&audience, tenant, client_id, now);
-    state.tokens.insert(
-        access_token.clone(),
-        IssuedToken {
-            audience,
-            tenant_id: tenant.to_string(),
-            expires_at: now + TOKEN_LIFETIME_SECONDS,
-        },
-    );
+    let access_token = issue(&mut state, &audience, client_id);
     Reply::json(
         200,
         json!({
@@ -179,6 +170,23 @@ fn check_credential<'a>(field: &impl Fn(&str) -> &'a str, identity: &Identity, c
         ));
     }
     Ok(())
+}
+
+/// Issues an access token of the server's tenant for `audience` to `client_id`, valid for
+/// [`TOKEN_LIFETIME_SECONDS`], and remembers it so that [`check_bearer`] accepts it.
+pub fn issue(state: &mut State, audience: &str, client_id: &str) -> String {
+    let now = wall_clock();
+    let tenant = state.identity.tenant_id.clone();
+    let access_token = access_token(audience, &tenant, client_id, now);
+    state.tokens.insert(
+        access_token.clone(),
+        IssuedToken {
+            audience: audience.to_string(),
+            tenant_id: tenant,
+            expires_at: now + TOKEN_LIFETIME_SECONDS,
+        },
+    );
+    access_token
 }
 
 /// A JWT-shaped access token (the server recognises it by value; the signature is random).

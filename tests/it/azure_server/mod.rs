@@ -19,6 +19,9 @@
 //! vault exists. Not modelled: access policies and RBAC (any token of the tenant may do anything), HSM keys needing a
 //! premium vault, automatic rotation, certificates, and cryptographic operations.
 //!
+//! The same port also answers plain-http `GET /msi/token`: the local managed identity endpoint of App Service that
+//! `IDENTITY_ENDPOINT` names ([`AzureTestServer::managed_identity_environment`]).
+//!
 //! Each route handler cites the REST operation it implements. Nothing secret is logged.
 
 mod arm;
@@ -31,6 +34,7 @@ mod http;
 mod identity;
 mod key_material;
 mod keys;
+mod managed_identity;
 mod objects;
 mod proxy;
 mod rotation;
@@ -143,6 +147,25 @@ impl AzureTestServer {
     /// A JWT the token endpoint accepts as `client_assertion` for [`Self::client_id`] (workload identity).
     pub fn federated_token(&self) -> String {
         self.identity.federated_token.clone()
+    }
+
+    /// Variables that make a child process an App Service app with a managed identity: `IDENTITY_ENDPOINT` (this
+    /// server's local token endpoint, plain http on loopback as on App Service) and `IDENTITY_HEADER`. The
+    /// service principal of [`Self::client_id`] is assigned to it as its user-assigned identity.
+    pub fn managed_identity_environment(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "IDENTITY_ENDPOINT".to_string(),
+                format!("http://127.0.0.1:{}{}", self.proxy_port, managed_identity::PATH),
+            ),
+            ("IDENTITY_HEADER".to_string(), self.identity.identity_header.clone()),
+        ]
+    }
+
+    /// An access token for `audience` (`https://vault.keyform.test` or `https://management.keyform.test`) issued to
+    /// [`Self::client_id`], as a signed-in Azure CLI hands out.
+    pub fn issue_token(&self, audience: &str) -> String {
+        identity::issue(&mut lock(&self.shared), audience, &self.identity.client_id)
     }
 
     /// Variables for a child process: HTTPS_PROXY (both spellings), SSL_CERT_FILE, REQUESTS_CA_BUNDLE, and an empty
@@ -261,5 +284,7 @@ fn new_identity() -> Identity {
         client_id,
         client_secret: format!("kf8Q~{}", uuid::Uuid::new_v4().simple()),
         federated_token,
+        identity_header: uuid::Uuid::new_v4().simple().to_string(),
+        system_assigned_client_id: uuid::Uuid::new_v4().to_string(),
     }
 }

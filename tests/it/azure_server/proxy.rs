@@ -1,6 +1,7 @@
 //! The CONNECT proxy clients reach the test domains through (`HTTPS_PROXY=http://127.0.0.1:PORT`): it answers
 //! `CONNECT <host>.keyform.test:443` with 200, does the TLS handshake itself on the tunnel, and serves HTTP/1.1 on it,
-//! handing each request to [`super::routing::route`]. It logs one line per request (method, host, path, status):
+//! handing each request to [`super::routing::route`]. A plain `GET /msi/token` is the managed identity endpoint
+//! ([`super::managed_identity`]), answered on the connection itself. It logs one line per request (method, host, path, status):
 //! never headers or bodies, which carry tokens and secret values.
 
 use std::convert::Infallible;
@@ -14,8 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 use super::http::{Reply, Request};
-use super::routing;
 use super::state::Shared;
+use super::{managed_identity, routing};
 
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -57,6 +58,54 @@ async fn refuse(mut stream: TcpStream, status: &str) {
     let _ = stream.write_all(answer.as_bytes()).await;
 }
 
+/// A plain-http request to the managed identity endpoint (origin-form, no body): answered and the connection closed.
+async fn serve_managed_identity(mut stream: TcpStream, head: &str, shared: &Shared) {
+    let mut lines = head.lines();
+    let mut words = lines.next().unwrap_or_default().split_whitespace();
+    let method = hyper::Method::from_bytes(words.next().unwrap_or_default().as_bytes()).unwrap_or(hyper::Method::GET);
+    let target = words.next().unwrap_or_default();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut headers = hyper::HeaderMap::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':')
+            && let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::from_bytes(name.trim().as_bytes()),
+                hyper::header::HeaderValue::from_str(value.trim()),
+            )
+        {
+            headers.append(name, value);
+        }
+    }
+    let request = Request {
+        method,
+        host: "127.0.0.1".to_string(),
+        path: path.to_string(),
+        query: url::form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+        headers,
+        body: Bytes::new(),
+    };
+    let reply = managed_identity::token(shared, &request);
+    eprintln!(
+        "azure test server: {} http://127.0.0.1{} -> {}",
+        request.method, request.path, reply.status
+    );
+    let reason = hyper::StatusCode::from_u16(reply.status)
+        .ok()
+        .and_then(|status| status.canonical_reason())
+        .unwrap_or("Unknown");
+    let mut answer = format!("HTTP/1.1 {} {reason}\r\n", reply.status);
+    for (name, value) in &reply.headers {
+        answer.push_str(&format!("{name}: {value}\r\n"));
+    }
+    answer.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.body.len()
+    ));
+    let mut bytes = answer.into_bytes();
+    bytes.extend_from_slice(&reply.body);
+    let _ = stream.write_all(&bytes).await;
+}
+
 /// One proxy connection: CONNECT, then TLS, then HTTP/1.1 inside the tunnel.
 async fn tunnel(mut stream: TcpStream, acceptor: TlsAcceptor, shared: Shared) {
     let Some(head) = read_head(&mut stream).await else {
@@ -64,6 +113,9 @@ async fn tunnel(mut stream: TcpStream, acceptor: TlsAcceptor, shared: Shared) {
     };
     let mut words = head.lines().next().unwrap_or_default().split_whitespace();
     let (method, target) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    if target.starts_with(managed_identity::PATH) {
+        return serve_managed_identity(stream, &head, &shared).await;
+    }
     if method != "CONNECT" {
         return refuse(stream, "405 Method Not Allowed").await;
     }

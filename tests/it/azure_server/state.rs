@@ -24,6 +24,10 @@ pub struct Identity {
     pub client_id: String,
     pub client_secret: String,
     pub federated_token: String,
+    /// The `X-IDENTITY-HEADER` value the managed identity endpoint requires (`IDENTITY_HEADER`).
+    pub identity_header: String,
+    /// The client id of the host's system-assigned managed identity.
+    pub system_assigned_client_id: String,
 }
 
 /// An access token the token endpoint issued.
