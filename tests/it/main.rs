@@ -43,6 +43,7 @@ mod vault_kubernetes;
 mod vault_login;
 mod vault_pki;
 mod vault_secret_id;
+mod vault_secret_id_wrapping;
 mod vault_support;
 mod vault_token_renewal;
 mod vault_transit;

@@ -161,6 +161,18 @@ async fn a_secret_id_is_readable_only_in_its_run_and_destroyed_by_accessor() {
 }
 
 fn configuration(backend: &str, mount: &str) -> String {
+    handoff_configuration(
+        backend,
+        mount,
+        "  metadata  = jsonencode({ system = \"ci\" })\n  ttl       = \"24h\"\n",
+        "secret_id",
+    )
+}
+
+/// An AppRole method at `backend` with a role `ci`, a secret_id with `settings` (HCL lines), and a KV v2 engine at
+/// `mount` whose secret `ci/approle` holds the secret_id resource's `handed` attribute under that name; outputs
+/// `role_id` and `accessor`.
+pub fn handoff_configuration(backend: &str, mount: &str, settings: &str, handed: &str) -> String {
     format!(
         r#"{provider}
 resource "vault_auth_backend" "ci" {{
@@ -178,9 +190,7 @@ resource "vault_approle_auth_backend_role" "ci" {{
 resource "vault_approle_auth_backend_role_secret_id" "ci" {{
   backend   = vault_auth_backend.ci.path
   role_name = vault_approle_auth_backend_role.ci.role_name
-  metadata  = jsonencode({{ system = "ci" }})
-  ttl       = "24h"
-}}
+{settings}}}
 
 resource "vault_mount" "handoff" {{
   path = "{mount}"
@@ -191,7 +201,7 @@ resource "vault_mount" "handoff" {{
 resource "vault_kv_secret_v2" "ci_credentials" {{
   mount     = vault_mount.handoff.path
   name      = "ci/approle"
-  data_json = jsonencode({{ secret_id = vault_approle_auth_backend_role_secret_id.ci.secret_id }})
+  data_json = jsonencode({{ {handed} = vault_approle_auth_backend_role_secret_id.ci.{handed} }})
 }}
 
 output "role_id" {{
@@ -208,11 +218,16 @@ output "accessor" {{
 
 /// The secret_id the KV secret holds, read with `curl`.
 fn handed_over(mount: &str) -> String {
+    handed_over_value(mount, "secret_id")
+}
+
+/// The value the KV secret `ci/approle` holds under `name`, read with `curl`.
+pub fn handed_over_value(mount: &str, name: &str) -> String {
     let (status, body) = root("GET", &format!("{mount}/data/ci/approle"), None);
     assert_eq!(status, 200, "{body}");
-    body["data"]["data"]["secret_id"]
+    body["data"]["data"][name]
         .as_str()
-        .expect("a secret_id in KV")
+        .unwrap_or_else(|| panic!("a {name} in KV: {body}"))
         .to_string()
 }
 

@@ -20,6 +20,14 @@
 //! (Vault reports the role's TTL for `ttl = 0`, and the uses left). Every
 //! argument forces replacement. Destroying destroys the secret_id by its
 //! accessor.
+//!
+//! With `wrapping_ttl`, the create asks Vault to wrap its answer
+//! (`X-Vault-Wrap-TTL`): keyform never sees the secret_id, only a
+//! single-use wrapping token that a trusted orchestrator hands on
+//! (`wrapping_token`, kept in memory for the run like a secret_id) and that
+//! the receiver unwraps with `sys/wrapping/unwrap`. Vault reports neither the
+//! wrapping TTL nor the wrapping accessor of a secret_id, so a read carries
+//! both over from state.
 
 use super::auth_role::{Address as RoleAddress, backend_attribute};
 use super::client::{Method, VaultClient, api_error, clean_path, errors_of};
@@ -36,6 +44,12 @@ pub const TOKEN_KEY: &str = "keyform-create-token";
 
 /// The secret attribute.
 pub const SECRET_ID: &str = "secret_id";
+
+/// The secret attribute of a wrapped secret_id: the single-use token that unwraps to it.
+pub const WRAPPING_TOKEN: &str = "wrapping_token";
+
+/// The settings of a wrapped secret_id that Vault does not report: a read carries them over from state.
+const WRAPPING_SETTINGS: [&str; 2] = ["wrapping_ttl", "wrapping_accessor"];
 
 pub fn schema() -> ResourceSchema {
     ResourceSchema {
@@ -72,9 +86,27 @@ pub fn schema() -> ResourceSchema {
             )
             .force_new(),
             AttributeSchema::new(
+                "wrapping_ttl",
+                AttributeType::Duration,
+                "wrap the secret_id in a single-use token valid this long (response wrapping): the resource then exports wrapping_token, never secret_id",
+            )
+            .force_new(),
+            AttributeSchema::new(
                 SECRET_ID,
                 AttributeType::Secret,
                 "the secret_id: a value for another resource in the run that creates it; never stored",
+            )
+            .computed(),
+            AttributeSchema::new(
+                WRAPPING_TOKEN,
+                AttributeType::Secret,
+                "with wrapping_ttl, the single-use token that unwraps to the secret_id (sys/wrapping/unwrap): a value for another resource in the run that creates it; never stored",
+            )
+            .computed(),
+            AttributeSchema::new(
+                "wrapping_accessor",
+                AttributeType::String,
+                "with wrapping_ttl, the wrapping token's accessor (names it; not a credential)",
             )
             .computed(),
             AttributeSchema::new(
@@ -95,56 +127,64 @@ pub fn schema() -> ResourceSchema {
     }
 }
 
-/// The secret_ids generated in this run, by object id. Debug shows only the ids.
+/// The secret_ids and wrapping tokens generated in this run, by object id and attribute. Debug shows only the ids.
 #[derive(Default)]
 pub struct Generated {
-    values: Mutex<BTreeMap<String, SensitiveString>>,
+    values: Mutex<BTreeMap<(String, &'static str), SensitiveString>>,
 }
 
 impl std::fmt::Debug for Generated {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<String> = self
-            .values
             .lock()
-            .map(|values| values.keys().cloned().collect())
-            .unwrap_or_default();
+            .keys()
+            .map(|(id, attribute)| format!("{id}.{attribute}"))
+            .collect();
         formatter.debug_struct("Generated").field("ids", &ids).finish()
     }
 }
 
 impl Generated {
-    fn keep(&self, id: &str, secret_id: SensitiveString) {
-        self.values
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id.to_string(), secret_id);
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, &'static str), SensitiveString>> {
+        self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn keep(&self, id: &str, attribute: &'static str, value: SensitiveString) {
+        self.lock().insert((id.to_string(), attribute), value);
     }
 
     fn forget(&self, id: &str) {
-        self.values
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(id);
+        self.lock().retain(|(kept, _), _| kept != id);
     }
 
-    /// The secret_id of `id` when this run generated it.
-    pub fn value(&self, id: &str) -> Result<SensitiveString, ProviderError> {
-        self.values
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(id)
-            .cloned()
-            .ok_or_else(|| {
-                ProviderError::new(
-                    crate::provider::VALUE_NOT_RETAINED,
-                    format!(
-                        "the secret_id of `{id}` is available only in the run that creates it: Vault returns a secret_id once, and keyform stores none"
-                    ),
-                )
-                .with_help(
-                    "to hand a new secret_id to the resources that use it, replace this resource in one run: `keyform apply --replace ADDRESS` (ADDRESS is the vault_approle_auth_backend_role_secret_id resource)",
-                )
-            })
+    /// The `attribute` (`secret_id` or `wrapping_token`) of `id` when this run generated it.
+    pub fn value(&self, id: &str, attribute: &str) -> Result<SensitiveString, ProviderError> {
+        let values = self.lock();
+        let kept = |wanted: &str| {
+            values
+                .iter()
+                .find(|((kept_id, kept_attribute), _)| kept_id == id && *kept_attribute == wanted)
+                .map(|(_, value)| value.clone())
+        };
+        if let Some(value) = kept(attribute) {
+            return Ok(value);
+        }
+        if attribute == SECRET_ID && kept(WRAPPING_TOKEN).is_some() {
+            return Err(ProviderError::new(
+                "SecretIdWrapped",
+                format!("the secret_id of `{id}` is wrapped (wrapping_ttl): keyform never sees it"),
+            )
+            .with_help("hand on `wrapping_token` instead; the receiver unwraps it once with `vault unwrap`"));
+        }
+        Err(ProviderError::new(
+            crate::provider::VALUE_NOT_RETAINED,
+            format!(
+                "the {attribute} of `{id}` is available only in the run that creates it: Vault returns it once, and keyform stores none"
+            ),
+        )
+        .with_help(
+            "to hand a new secret_id to the resources that use it, replace this resource in one run: `keyform apply --replace ADDRESS` (ADDRESS is the vault_approle_auth_backend_role_secret_id resource)",
+        ))
     }
 }
 
@@ -200,7 +240,9 @@ async fn lookup_accessor(client: &VaultClient, address: &Address) -> Result<Opti
     Ok(answer.data().as_object().cloned())
 }
 
-fn live_object(address: &Address, stored: &Attributes) -> LiveObject {
+/// The secret_id as Vault reports it, with the wrapping settings carried over from `known` (state, or the
+/// configuration of a create found again by its token).
+fn live_object(address: &Address, stored: &Attributes, known: &Attributes) -> LiveObject {
     let mut metadata = stored
         .get("metadata")
         .and_then(serde_json::Value::as_object)
@@ -219,21 +261,40 @@ fn live_object(address: &Address, stored: &Attributes) -> LiveObject {
     attributes.insert("cidr_list".into(), cidrs.into());
     attributes.insert("accessor".into(), address.accessor.clone().into());
     attributes.insert("id".into(), address.id().into());
+    for setting in WRAPPING_SETTINGS {
+        if let Some(value) = known.get(setting).filter(|value| !value.is_null()) {
+            attributes.insert(setting.into(), value.clone());
+        }
+    }
+    let secret = if wrap_ttl(known).is_some() {
+        WRAPPING_TOKEN
+    } else {
+        SECRET_ID
+    };
     LiveObject {
         id: address.id(),
         attributes,
-        secret_versions: BTreeMap::from([(SECRET_ID.to_string(), address.accessor.clone())]),
+        secret_versions: BTreeMap::from([(secret.to_string(), address.accessor.clone())]),
         status: LiveStatus::Active,
         last_rotated: None,
     }
 }
 
-/// Reads the secret_id with id `auth/BACKEND/role/ROLE/secret-id-accessor/ACCESSOR`.
-pub async fn read(client: &VaultClient, id: &str) -> Result<Option<LiveObject>, ProviderError> {
+/// The wrapping TTL in seconds, when the secret_id is (to be) wrapped.
+fn wrap_ttl(attributes: &Attributes) -> Option<u64> {
+    attributes
+        .get("wrapping_ttl")
+        .and_then(serde_json::Value::as_u64)
+        .filter(|seconds| *seconds > 0)
+}
+
+/// Reads the secret_id with id `auth/BACKEND/role/ROLE/secret-id-accessor/ACCESSOR`; `prior` is what state
+/// recorded.
+pub async fn read(client: &VaultClient, id: &str, prior: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
     let address = Address::from_id(id)?;
     Ok(lookup_accessor(client, &address)
         .await?
-        .map(|stored| live_object(&address, &stored)))
+        .map(|stored| live_object(&address, &stored, prior)))
 }
 
 /// Accessors of the role's secret_ids; none when the role or method is not there.
@@ -260,7 +321,7 @@ pub async fn find_by_token(
         if let Some(stored) = lookup_accessor(client, &address).await?
             && stored["metadata"][TOKEN_KEY].as_str() == Some(token)
         {
-            return Ok(Some(live_object(&address, &stored)));
+            return Ok(Some(live_object(&address, &stored, attributes)));
         }
     }
     Ok(None)
@@ -331,31 +392,63 @@ async fn create(
     }
     let role = role_of(attributes)?;
     let path = format!("{}/secret-id", role.id());
-    let answer = client
-        .call(Method::Post, &path, Some(generate_body(attributes, token)?))
-        .await?;
-    let data = answer.data();
-    let (Some(secret_id), Some(accessor)) = (
-        data["secret_id"].as_str().filter(|value| !value.is_empty()),
-        data["secret_id_accessor"].as_str().filter(|value| !value.is_empty()),
-    ) else {
-        return Err(ProviderError::new(
-            "UnexpectedResponse",
-            format!("POST {path} returned no secret_id and accessor"),
-        ));
+    let body = Some(generate_body(attributes, token)?);
+    let mut known = attributes.clone();
+    let address = match wrap_ttl(attributes) {
+        None => {
+            let answer = client.call(Method::Post, &path, body).await?;
+            let data = answer.data();
+            let (Some(secret_id), Some(accessor)) = (
+                data["secret_id"].as_str().filter(|value| !value.is_empty()),
+                data["secret_id_accessor"].as_str().filter(|value| !value.is_empty()),
+            ) else {
+                return Err(ProviderError::new(
+                    "UnexpectedResponse",
+                    format!("POST {path} returned no secret_id and accessor"),
+                ));
+            };
+            let address = Address {
+                role,
+                accessor: accessor.to_string(),
+            };
+            generated.keep(&address.id(), SECRET_ID, SensitiveString::new(secret_id.to_string()));
+            address
+        }
+        Some(seconds) => {
+            let answer = client.call_wrapped(Method::Post, &path, body, seconds).await?;
+            let wrap_info = &answer.body["wrap_info"];
+            let (Some(wrapping_token), Some(wrapping_accessor), Some(accessor)) = (
+                wrap_info["token"].as_str().filter(|value| !value.is_empty()),
+                wrap_info["accessor"].as_str().filter(|value| !value.is_empty()),
+                wrap_info["wrapped_accessor"].as_str().filter(|value| !value.is_empty()),
+            ) else {
+                return Err(ProviderError::new(
+                    "UnexpectedResponse",
+                    format!(
+                        "POST {path} with X-Vault-Wrap-TTL returned no wrapping token, accessor and wrapped accessor"
+                    ),
+                ));
+            };
+            let address = Address {
+                role,
+                accessor: accessor.to_string(),
+            };
+            generated.keep(
+                &address.id(),
+                WRAPPING_TOKEN,
+                SensitiveString::new(wrapping_token.to_string()),
+            );
+            known.insert("wrapping_accessor".into(), wrapping_accessor.into());
+            address
+        }
     };
-    let address = Address {
-        role,
-        accessor: accessor.to_string(),
-    };
-    generated.keep(&address.id(), SensitiveString::new(secret_id.to_string()));
     let stored = lookup_accessor(client, &address).await?.ok_or_else(|| {
         ProviderError::new(
             "NotFound",
             format!("the secret_id `{}` was not found after it was generated", address.id()),
         )
     })?;
-    Ok(live_object(&address, &stored))
+    Ok(live_object(&address, &stored, &known))
 }
 
 /// Destroys the secret_id by its accessor; one already gone is no error.
@@ -382,7 +475,7 @@ pub async fn apply(
             delete(client, generated, &Address::from_id(id)?).await?;
             Ok(None)
         }
-        (_, Some(id)) => read(client, id).await?.map(Some).ok_or_else(|| {
+        (_, Some(id)) => read(client, id, &request.attributes).await?.map(Some).ok_or_else(|| {
             ProviderError::new(
                 "NotFound",
                 format!("the secret_id `{id}` is gone; plan again to generate a new one"),
@@ -397,7 +490,7 @@ pub async fn apply(
 
 #[cfg(test)]
 mod tests {
-    use super::{Address, Generated, TOKEN_KEY, generate_body};
+    use super::{Address, Generated, SECRET_ID, TOKEN_KEY, WRAPPING_TOKEN, generate_body};
     use crate::secret::SensitiveString;
 
     #[test]
@@ -429,20 +522,36 @@ mod tests {
         let generated = Generated::default();
         generated.keep(
             "auth/approle/role/ci/secret-id-accessor/a",
+            SECRET_ID,
             SensitiveString::new("hidden-value"),
         );
         assert_eq!(
             generated
-                .value("auth/approle/role/ci/secret-id-accessor/a")
+                .value("auth/approle/role/ci/secret-id-accessor/a", SECRET_ID)
                 .expect("kept")
                 .expose(),
             "hidden-value"
         );
         assert!(!format!("{generated:?}").contains("hidden-value"));
         let error = generated
-            .value("auth/approle/role/ci/secret-id-accessor/b")
+            .value("auth/approle/role/ci/secret-id-accessor/b", SECRET_ID)
             .expect_err("not generated in this run");
         assert_eq!(error.code, crate::provider::VALUE_NOT_RETAINED);
         assert!(error.help.unwrap_or_default().contains("--replace"));
+        generated.keep(
+            "auth/approle/role/ci/secret-id-accessor/w",
+            WRAPPING_TOKEN,
+            SensitiveString::new("hidden-wrapping-token"),
+        );
+        let error = generated
+            .value("auth/approle/role/ci/secret-id-accessor/w", SECRET_ID)
+            .expect_err("a wrapped secret_id is never seen");
+        assert_eq!(error.code, "SecretIdWrapped");
+        generated.forget("auth/approle/role/ci/secret-id-accessor/w");
+        assert!(
+            generated
+                .value("auth/approle/role/ci/secret-id-accessor/w", WRAPPING_TOKEN)
+                .is_err()
+        );
     }
 }

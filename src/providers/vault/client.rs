@@ -295,7 +295,7 @@ impl VaultClient {
         let method = if renewing { Method::Post } else { Method::Get };
         let obtained = Instant::now();
         let answer = self
-            .send_with(method, path, renewing.then(|| serde_json::json!({})), Some(token))
+            .send_with(method, path, renewing.then(|| serde_json::json!({})), Some(token), None)
             .await;
         let (ttl, renewable) = match &answer {
             Ok(answer) if (200..300).contains(&answer.status) && renewing => (
@@ -321,7 +321,9 @@ impl VaultClient {
     async fn log_in(&self, login: &Login) -> Result<Session, ProviderError> {
         let path = login.path();
         let obtained = Instant::now();
-        let answer = self.send_with(Method::Post, &path, Some(login.body()?), None).await?;
+        let answer = self
+            .send_with(Method::Post, &path, Some(login.body()?), None, None)
+            .await?;
         if !(200..300).contains(&answer.status) {
             return Err(api_error(Method::Post, &path, &answer).with_help(login.help()));
         }
@@ -348,16 +350,35 @@ impl VaultClient {
         body: Option<serde_json::Value>,
     ) -> Result<Answer, ProviderError> {
         let token = self.current_token().await?;
-        self.send_with(method, path, body, Some(&token)).await
+        self.send_with(method, path, body, Some(&token), None).await
     }
 
-    /// Sends one request with `token` (none for a login).
+    /// Sends one request whose answer Vault wraps in a single-use token valid for `wrap_ttl` seconds
+    /// (`X-Vault-Wrap-TTL`): the answer's `wrap_info` carries it instead of `data`. Fails on any answer but 2xx.
+    pub async fn call_wrapped(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        wrap_ttl: u64,
+    ) -> Result<Answer, ProviderError> {
+        let token = self.current_token().await?;
+        let answer = self.send_with(method, path, body, Some(&token), Some(wrap_ttl)).await?;
+        if (200..300).contains(&answer.status) {
+            Ok(answer)
+        } else {
+            Err(api_error(method, path, &answer))
+        }
+    }
+
+    /// Sends one request with `token` (none for a login), wrapped for `wrap_ttl` seconds when given.
     async fn send_with(
         &self,
         method: Method,
         path: &str,
         body: Option<serde_json::Value>,
         token: Option<&SensitiveString>,
+        wrap_ttl: Option<u64>,
     ) -> Result<Answer, ProviderError> {
         let url = format!("{}/v1/{}", self.base, path.trim_start_matches('/'));
         let http = &self.http.http.http;
@@ -373,6 +394,9 @@ impl VaultClient {
         }
         if let Some(namespace) = &self.namespace {
             request = request.header("X-Vault-Namespace", namespace.as_str());
+        }
+        if let Some(seconds) = wrap_ttl {
+            request = request.header("X-Vault-Wrap-TTL", format!("{seconds}s"));
         }
         if let Some(body) = body {
             request = request.body(body.to_string());

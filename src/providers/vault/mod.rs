@@ -184,7 +184,7 @@ impl Provider for VaultProvider {
             schema::JWT_ROLE => jwt_role::ROLE.read(client, &request.id).await,
             schema::KUBERNETES_CONFIG => kubernetes_config::read(client, &request.id).await,
             schema::KUBERNETES_ROLE => kubernetes_role::ROLE.read(client, &request.id).await,
-            schema::APPROLE_SECRET_ID => approle_secret_id::read(client, &request.id).await,
+            schema::APPROLE_SECRET_ID => approle_secret_id::read(client, &request.id, &request.prior).await,
             schema::PKI_ROOT_CERT => pki_root_cert::read(client, &request.id).await,
             schema::PKI_ROLE => pki_role::read(client, &request.id).await,
             schema::TRANSIT_KEY => transit_key::read(client, &request.id).await,
@@ -336,7 +336,10 @@ impl Provider for VaultProvider {
     async fn read_secret(&self, request: ReadSecretRequest) -> Result<SensitiveString, ProviderError> {
         match (request.resource_type.as_str(), request.attribute.as_str()) {
             (schema::KV_SECRET_V2, kv_secret::DATA_JSON) => kv_secret::read_value(self.client()?, &request.id).await,
-            (schema::APPROLE_SECRET_ID, approle_secret_id::SECRET_ID) => self.generated_secret_ids.value(&request.id),
+            (
+                schema::APPROLE_SECRET_ID,
+                attribute @ (approle_secret_id::SECRET_ID | approle_secret_id::WRAPPING_TOKEN),
+            ) => self.generated_secret_ids.value(&request.id, attribute),
             (other, attribute) => Err(ProviderError::new(
                 "NotSecret",
                 format!("`{other}.{attribute}` is not a secret attribute the vault provider can read"),
