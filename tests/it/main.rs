@@ -42,6 +42,7 @@ mod vault_jwt;
 mod vault_kubernetes;
 mod vault_login;
 mod vault_pki;
+mod vault_pki_exported;
 mod vault_secret_id;
 mod vault_secret_id_wrapping;
 mod vault_support;

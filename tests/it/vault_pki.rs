@@ -3,7 +3,8 @@
 //! `vault_pki_secret_backend_role`; a PKI engine, a root and a role applied
 //! with the binary, a certificate issued through Vault's HTTP API directly
 //! (`curl`, not keyform) and checked against the root; a role edited behind
-//! keyform's back restored whole; import and listing; `exported` refused.
+//! keyform's back restored whole; import and listing. Exported roots:
+//! tests/it/vault_pki_exported.rs.
 //!
 //! Tests run in parallel against one OpenBao server: each uses its own paths.
 
@@ -18,7 +19,7 @@ use keyform::provider::{ApplyAction, ApplyRequest, ImportRequest};
 use std::collections::BTreeMap;
 
 /// Mounts a PKI engine at a unique path with the root token.
-fn pki_backend(label: &str) -> String {
+pub fn pki_backend(label: &str) -> String {
     mount_engine(
         serde_json::json!({ "type": "pki", "config": { "max_lease_ttl": "87600h" } }),
         label,
@@ -67,30 +68,6 @@ async fn vault_pki_secret_backend_role_passes_the_compliance_suite() {
         format!("{backend}/roles/no-such-role"),
     )
     .await;
-    root("DELETE", &format!("sys/mounts/{backend}"), None);
-}
-
-#[tokio::test]
-async fn an_exported_root_is_refused_and_nothing_is_generated() {
-    let backend = pki_backend("exported-pki");
-    let provider = configured_provider(&vault_token()).await;
-    let error = provider
-        .apply(ApplyRequest {
-            resource_type: "vault_pki_secret_backend_root_cert".into(),
-            action: ApplyAction::Create { token: "t".into() },
-            id: None,
-            attributes: attributes(serde_json::json!({
-                "backend": backend, "type": "exported", "common_name": "example.com"
-            })),
-            secrets: BTreeMap::new(),
-            changed: Vec::new(),
-        })
-        .await
-        .expect_err("exported is refused");
-    assert_eq!(error.code, "InvalidParameter", "{error:?}");
-    assert!(error.help.unwrap_or_default().contains("internal"));
-    let (_, body) = root("LIST", &format!("{backend}/issuers"), None);
-    assert!(body["data"]["keys"].as_array().is_none_or(Vec::is_empty), "{body}");
     root("DELETE", &format!("sys/mounts/{backend}"), None);
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Vault returns the secret_id once, in the answer to the create, and
 //! keyform writes no secret a provider returns to state. The driver keeps a
-//! generated secret_id in memory ([`Generated`]) for the rest of the run, so
+//! generated secret_id in memory ([`RunValues`]) for the rest of the run, so
 //! a resource applied after it in the same run can take it as its value
 //! (`value = vault_approle_auth_backend_role_secret_id.ci.secret_id`); in
 //! any later run `read_secret` fails with help to replace the resource. The
@@ -31,13 +31,13 @@
 
 use super::auth_role::{Address as RoleAddress, backend_attribute};
 use super::client::{Method, VaultClient, api_error, clean_path, errors_of};
+use super::run_values::RunValues;
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
     ResourceSchema, normalize_json,
 };
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 /// The metadata key that carries a create's token.
 pub const TOKEN_KEY: &str = "keyform-create-token";
@@ -127,65 +127,16 @@ pub fn schema() -> ResourceSchema {
     }
 }
 
-/// The secret_ids and wrapping tokens generated in this run, by object id and attribute. Debug shows only the ids.
-#[derive(Default)]
-pub struct Generated {
-    values: Mutex<BTreeMap<(String, &'static str), SensitiveString>>,
-}
-
-impl std::fmt::Debug for Generated {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ids: Vec<String> = self
-            .lock()
-            .keys()
-            .map(|(id, attribute)| format!("{id}.{attribute}"))
-            .collect();
-        formatter.debug_struct("Generated").field("ids", &ids).finish()
-    }
-}
-
-impl Generated {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, &'static str), SensitiveString>> {
-        self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn keep(&self, id: &str, attribute: &'static str, value: SensitiveString) {
-        self.lock().insert((id.to_string(), attribute), value);
-    }
-
-    fn forget(&self, id: &str) {
-        self.lock().retain(|(kept, _), _| kept != id);
-    }
-
-    /// The `attribute` (`secret_id` or `wrapping_token`) of `id` when this run generated it.
-    pub fn value(&self, id: &str, attribute: &str) -> Result<SensitiveString, ProviderError> {
-        let values = self.lock();
-        let kept = |wanted: &str| {
-            values
-                .iter()
-                .find(|((kept_id, kept_attribute), _)| kept_id == id && *kept_attribute == wanted)
-                .map(|(_, value)| value.clone())
-        };
-        if let Some(value) = kept(attribute) {
-            return Ok(value);
-        }
-        if attribute == SECRET_ID && kept(WRAPPING_TOKEN).is_some() {
-            return Err(ProviderError::new(
-                "SecretIdWrapped",
-                format!("the secret_id of `{id}` is wrapped (wrapping_ttl): keyform never sees it"),
-            )
-            .with_help("hand on `wrapping_token` instead; the receiver unwraps it once with `vault unwrap`"));
-        }
-        Err(ProviderError::new(
-            crate::provider::VALUE_NOT_RETAINED,
-            format!(
-                "the {attribute} of `{id}` is available only in the run that creates it: Vault returns it once, and keyform stores none"
-            ),
+/// The `secret_id` or `wrapping_token` of `id`, when this run generated it.
+pub fn read_value(run_values: &RunValues, id: &str, attribute: &str) -> Result<SensitiveString, ProviderError> {
+    if attribute == SECRET_ID && run_values.has(id, WRAPPING_TOKEN) {
+        return Err(ProviderError::new(
+            "SecretIdWrapped",
+            format!("the secret_id of `{id}` is wrapped (wrapping_ttl): keyform never sees it"),
         )
-        .with_help(
-            "to hand a new secret_id to the resources that use it, replace this resource in one run: `keyform apply --replace ADDRESS` (ADDRESS is the vault_approle_auth_backend_role_secret_id resource)",
-        ))
+        .with_help("hand on `wrapping_token` instead; the receiver unwraps it once with `vault unwrap`"));
     }
+    run_values.value(super::schema::APPROLE_SECRET_ID, id, attribute)
 }
 
 /// A secret_id's address: its role and its accessor.
@@ -383,7 +334,7 @@ fn generate_body(attributes: &Attributes, token: &str) -> Result<serde_json::Val
 
 async fn create(
     client: &VaultClient,
-    generated: &Generated,
+    run_values: &RunValues,
     token: &str,
     attributes: &Attributes,
 ) -> Result<LiveObject, ProviderError> {
@@ -411,7 +362,7 @@ async fn create(
                 role,
                 accessor: accessor.to_string(),
             };
-            generated.keep(&address.id(), SECRET_ID, SensitiveString::new(secret_id.to_string()));
+            run_values.keep(&address.id(), SECRET_ID, SensitiveString::new(secret_id.to_string()));
             address
         }
         Some(seconds) => {
@@ -433,7 +384,7 @@ async fn create(
                 role,
                 accessor: accessor.to_string(),
             };
-            generated.keep(
+            run_values.keep(
                 &address.id(),
                 WRAPPING_TOKEN,
                 SensitiveString::new(wrapping_token.to_string()),
@@ -452,8 +403,8 @@ async fn create(
 }
 
 /// Destroys the secret_id by its accessor; one already gone is no error.
-async fn delete(client: &VaultClient, generated: &Generated, address: &Address) -> Result<(), ProviderError> {
-    generated.forget(&address.id());
+async fn delete(client: &VaultClient, run_values: &RunValues, address: &Address) -> Result<(), ProviderError> {
+    run_values.forget(&address.id());
     let path = format!("{}/secret-id-accessor/destroy", address.role.id());
     let body = serde_json::json!({ "secret_id_accessor": address.accessor });
     let answer = client.send(Method::Post, &path, Some(body)).await?;
@@ -466,13 +417,13 @@ async fn delete(client: &VaultClient, generated: &Generated, address: &Address) 
 /// Carries out one apply request for a `vault_approle_auth_backend_role_secret_id`.
 pub async fn apply(
     client: &VaultClient,
-    generated: &Generated,
+    run_values: &RunValues,
     request: &ApplyRequest,
 ) -> Result<Option<LiveObject>, ProviderError> {
     match (&request.action, &request.id) {
-        (ApplyAction::Create { token }, _) => create(client, generated, token, &request.attributes).await.map(Some),
+        (ApplyAction::Create { token }, _) => create(client, run_values, token, &request.attributes).await.map(Some),
         (ApplyAction::Delete { .. }, Some(id)) => {
-            delete(client, generated, &Address::from_id(id)?).await?;
+            delete(client, run_values, &Address::from_id(id)?).await?;
             Ok(None)
         }
         (_, Some(id)) => read(client, id, &request.attributes).await?.map(Some).ok_or_else(|| {
@@ -490,7 +441,7 @@ pub async fn apply(
 
 #[cfg(test)]
 mod tests {
-    use super::{Address, Generated, SECRET_ID, TOKEN_KEY, WRAPPING_TOKEN, generate_body};
+    use super::{Address, RunValues, SECRET_ID, TOKEN_KEY, WRAPPING_TOKEN, generate_body, read_value};
     use crate::secret::SensitiveString;
 
     #[test]
@@ -518,40 +469,20 @@ mod tests {
     }
 
     #[test]
-    fn a_value_is_kept_only_for_the_run_and_never_printed() {
-        let generated = Generated::default();
-        generated.keep(
-            "auth/approle/role/ci/secret-id-accessor/a",
-            SECRET_ID,
-            SensitiveString::new("hidden-value"),
-        );
+    fn the_secret_id_of_a_wrapped_one_is_refused_with_help() {
+        let run_values = RunValues::default();
+        let id = "auth/approle/role/ci/secret-id-accessor/w";
+        run_values.keep(id, WRAPPING_TOKEN, SensitiveString::new("hidden-wrapping-token"));
+        let error = read_value(&run_values, id, SECRET_ID).expect_err("a wrapped secret_id is never seen");
+        assert_eq!(error.code, "SecretIdWrapped");
+        assert!(error.help.unwrap_or_default().contains("wrapping_token"));
         assert_eq!(
-            generated
-                .value("auth/approle/role/ci/secret-id-accessor/a", SECRET_ID)
-                .expect("kept")
-                .expose(),
-            "hidden-value"
+            read_value(&run_values, id, WRAPPING_TOKEN).expect("kept").expose(),
+            "hidden-wrapping-token"
         );
-        assert!(!format!("{generated:?}").contains("hidden-value"));
-        let error = generated
-            .value("auth/approle/role/ci/secret-id-accessor/b", SECRET_ID)
+        let error = read_value(&run_values, "auth/approle/role/ci/secret-id-accessor/x", SECRET_ID)
             .expect_err("not generated in this run");
         assert_eq!(error.code, crate::provider::VALUE_NOT_RETAINED);
         assert!(error.help.unwrap_or_default().contains("--replace"));
-        generated.keep(
-            "auth/approle/role/ci/secret-id-accessor/w",
-            WRAPPING_TOKEN,
-            SensitiveString::new("hidden-wrapping-token"),
-        );
-        let error = generated
-            .value("auth/approle/role/ci/secret-id-accessor/w", SECRET_ID)
-            .expect_err("a wrapped secret_id is never seen");
-        assert_eq!(error.code, "SecretIdWrapped");
-        generated.forget("auth/approle/role/ci/secret-id-accessor/w");
-        assert!(
-            generated
-                .value("auth/approle/role/ci/secret-id-accessor/w", WRAPPING_TOKEN)
-                .is_err()
-        );
     }
 }

@@ -30,16 +30,16 @@
 //! `vault_jwt_auth_backend_role` ([`jwt_role`]) and
 //! `vault_kubernetes_auth_backend_role` ([`kubernetes_role`]), which share
 //! [`auth_role`] with the AppRole role; the PKI engine's
-//! `vault_pki_secret_backend_root_cert` ([`pki_root_cert`], internal roots
-//! only, its subject read back by [`pki_subject`]) and
+//! `vault_pki_secret_backend_root_cert` ([`pki_root_cert`], its subject read
+//! back by [`pki_subject`]) and
 //! `vault_pki_secret_backend_role` ([`pki_role`]), and the transit engine's
 //! `vault_transit_secret_backend_key` ([`transit_key`], whose destroy is
 //! refused with help unless `deletion_allowed` was applied), which share
 //! [`engine_path`]; and `vault_approle_auth_backend_role_secret_id`
-//! ([`approle_secret_id`]): Vault generates the secret_id and returns it once,
-//! so the driver keeps it in memory for the run (`generated_secret_ids`) and
-//! `read_secret` gives it to resources that take it as their value in that
-//! run only; it is never stored.
+//! ([`approle_secret_id`]): Vault generates the secret_id (or an exported
+//! root's private key) and returns it once, so the driver keeps it in memory
+//! for the run ([`run_values`]) and `read_secret` gives it to resources that
+//! take it as their value in that run only; it is never stored.
 //! The roles (AppRole, JWT, Kubernetes, database, PKI) declare their settings
 //! as tables of fields and share one implementation of a role written whole
 //! ([`role_fields`]); the secrets engines' objects share their addressing
@@ -72,6 +72,7 @@ mod pki_root_cert;
 mod pki_subject;
 mod policy;
 mod role_fields;
+mod run_values;
 mod schema;
 mod transit_key;
 
@@ -95,8 +96,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Default)]
 pub struct VaultProvider {
     client: OnceLock<VaultClient>,
-    /// The AppRole secret_ids generated in this run (never stored).
-    generated_secret_ids: approle_secret_id::Generated,
+    /// The secret values Vault returned to creates in this run (never stored).
+    run_values: run_values::RunValues,
 }
 
 impl VaultProvider {
@@ -185,7 +186,7 @@ impl Provider for VaultProvider {
             schema::KUBERNETES_CONFIG => kubernetes_config::read(client, &request.id).await,
             schema::KUBERNETES_ROLE => kubernetes_role::ROLE.read(client, &request.id).await,
             schema::APPROLE_SECRET_ID => approle_secret_id::read(client, &request.id, &request.prior).await,
-            schema::PKI_ROOT_CERT => pki_root_cert::read(client, &request.id).await,
+            schema::PKI_ROOT_CERT => pki_root_cert::read(client, &request.id, &request.prior).await,
             schema::PKI_ROLE => pki_role::read(client, &request.id).await,
             schema::TRANSIT_KEY => transit_key::read(client, &request.id).await,
             schema::DATABASE_CONNECTION => database_connection::read(client, &request.id, &request.prior).await,
@@ -207,8 +208,8 @@ impl Provider for VaultProvider {
             schema::JWT_ROLE => jwt_role::ROLE.apply(client, &request).await,
             schema::KUBERNETES_CONFIG => kubernetes_config::apply(client, &request).await,
             schema::KUBERNETES_ROLE => kubernetes_role::ROLE.apply(client, &request).await,
-            schema::APPROLE_SECRET_ID => approle_secret_id::apply(client, &self.generated_secret_ids, &request).await,
-            schema::PKI_ROOT_CERT => pki_root_cert::apply(client, &request).await,
+            schema::APPROLE_SECRET_ID => approle_secret_id::apply(client, &self.run_values, &request).await,
+            schema::PKI_ROOT_CERT => pki_root_cert::apply(client, &self.run_values, &request).await,
             schema::PKI_ROLE => pki_role::apply(client, &request).await,
             schema::TRANSIT_KEY => transit_key::apply(client, &request).await,
             schema::DATABASE_CONNECTION => database_connection::apply(client, &request).await,
@@ -339,7 +340,11 @@ impl Provider for VaultProvider {
             (
                 schema::APPROLE_SECRET_ID,
                 attribute @ (approle_secret_id::SECRET_ID | approle_secret_id::WRAPPING_TOKEN),
-            ) => self.generated_secret_ids.value(&request.id, attribute),
+            ) => approle_secret_id::read_value(&self.run_values, &request.id, attribute),
+            (schema::PKI_ROOT_CERT, pki_root_cert::PRIVATE_KEY) => {
+                self.run_values
+                    .value(schema::PKI_ROOT_CERT, &request.id, pki_root_cert::PRIVATE_KEY)
+            }
             (other, attribute) => Err(ProviderError::new(
                 "NotSecret",
                 format!("`{other}.{attribute}` is not a secret attribute the vault provider can read"),

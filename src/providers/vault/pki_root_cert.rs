@@ -2,9 +2,13 @@
 //! inside a PKI engine (`BACKEND/root/generate/internal`), id
 //! `BACKEND/issuer/ISSUER_ID`.
 //!
-//! Only `type = "internal"` is offered: the private key stays in Vault.
-//! `exported` would return the private key in the answer, and keyform keeps
-//! no secret a provider hands back, so it is refused with help.
+//! `type = "internal"` keeps the private key in Vault. `exported` also
+//! returns it, once, in the answer to the create: the driver keeps it in
+//! memory for the run ([`RunValues`]) as the secret attribute `private_key`,
+//! so a resource applied after the root in the same run can take it as its
+//! value (an HSM-backed store, a secret manager); it is never stored, and a
+//! later run has none. Vault keeps no mark of which it was, so a read carries
+//! `type` over from state.
 //!
 //! Every argument forces replacement (a certificate cannot change). A read
 //! reports what Vault keeps of the issuer (`issuer_name`, `key_type`, the
@@ -19,11 +23,16 @@
 
 use super::client::{Method, VaultClient, api_error, clean_path, errors_of};
 use super::engine_path::{EnginePath, list_ids};
+use super::run_values::RunValues;
 use crate::provider::{
     ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
     ResourceSchema,
 };
+use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
+
+/// The secret attribute of an exported root: its private key, PEM.
+pub const PRIVATE_KEY: &str = "private_key";
 
 /// The prefix of the name a create gives the root's key; the token follows.
 pub const KEY_NAME_PREFIX: &str = "keyform-";
@@ -57,7 +66,7 @@ pub fn schema() -> ResourceSchema {
             AttributeSchema::new(
                 "type",
                 AttributeType::String,
-                "`internal`: the private key stays in Vault (`exported` is refused: keyform keeps no private key)",
+                "`internal`: the private key stays in Vault; `exported`: it is also returned once, as `private_key`, for other resources in the run that creates it (never stored)",
             )
             .required()
             .force_new(),
@@ -110,6 +119,12 @@ pub fn schema() -> ResourceSchema {
             .computed(),
             AttributeSchema::new("issuer_id", AttributeType::String, "the issuer's id in the engine").computed(),
             AttributeSchema::new("key_id", AttributeType::String, "the id of the CA's key in the engine").computed(),
+            AttributeSchema::new(
+                PRIVATE_KEY,
+                AttributeType::Secret,
+                "with type = \"exported\": the CA's private key, PEM, as a value for another resource in the run that creates it; never stored",
+            )
+            .computed(),
             AttributeSchema::new("id", AttributeType::String, "`BACKEND/issuer/ISSUER_ID`").computed(),
         ],
         blocks: Vec::new(),
@@ -162,8 +177,17 @@ async fn fetch(client: &VaultClient, address: &EnginePath) -> Result<Option<serd
     Ok(Some(answer.data().clone()))
 }
 
-/// Reads the issuer at `address`.
-async fn read_address(client: &VaultClient, address: &EnginePath) -> Result<Option<LiveObject>, ProviderError> {
+/// Whether `attributes` (state, or the configuration of a create) ask for an exported root.
+fn exported(attributes: &Attributes) -> bool {
+    attributes.get("type").and_then(serde_json::Value::as_str) == Some("exported")
+}
+
+/// Reads the issuer at `address`; `known` (state, or the configuration of a create) says whether it was exported.
+async fn read_address(
+    client: &VaultClient,
+    address: &EnginePath,
+    known: &Attributes,
+) -> Result<Option<LiveObject>, ProviderError> {
     let Some(data) = fetch(client, address).await? else {
         return Ok(None);
     };
@@ -188,9 +212,15 @@ async fn read_address(client: &VaultClient, address: &EnginePath) -> Result<Opti
     for (name, value) in super::pki_subject::subject_of(&certificate) {
         attributes.insert(name.into(), value.into());
     }
+    let mut secret_versions = BTreeMap::new();
     if !key_id.is_empty() {
-        // Vault holds the key: the root was generated (or imported) with its key inside.
-        attributes.insert("type".into(), "internal".into());
+        // Vault holds the key: the root was generated (or imported) with its key inside, and returned it when
+        // it was exported.
+        let kind = if exported(known) { "exported" } else { "internal" };
+        attributes.insert("type".into(), kind.into());
+        if exported(known) {
+            secret_versions.insert(PRIVATE_KEY.to_string(), key_id.clone());
+        }
     }
     attributes.insert("backend".into(), address.backend.clone().into());
     if let Some(name) = data["issuer_name"].as_str().filter(|name| !name.is_empty()) {
@@ -205,15 +235,15 @@ async fn read_address(client: &VaultClient, address: &EnginePath) -> Result<Opti
     Ok(Some(LiveObject {
         id: address.id(),
         attributes,
-        secret_versions: BTreeMap::new(),
+        secret_versions,
         status: LiveStatus::Active,
         last_rotated: None,
     }))
 }
 
-/// Reads the root with id `BACKEND/issuer/ISSUER_ID`.
-pub async fn read(client: &VaultClient, id: &str) -> Result<Option<LiveObject>, ProviderError> {
-    read_address(client, &address_from_id(id)?).await
+/// Reads the root with id `BACKEND/issuer/ISSUER_ID`; `prior` is what state recorded.
+pub async fn read(client: &VaultClient, id: &str, prior: &Attributes) -> Result<Option<LiveObject>, ProviderError> {
+    read_address(client, &address_from_id(id)?, prior).await
 }
 
 /// The issuer a create with `token` made: the one whose key is named `keyform-TOKEN`.
@@ -250,7 +280,7 @@ pub async fn find_by_token(
             .map(|(issuer_id, _)| issuer_id.clone())
     });
     match issuer_id {
-        Some(issuer_id) => read_address(client, &issuer(backend, issuer_id)).await,
+        Some(issuer_id) => read_address(client, &issuer(backend, issuer_id), attributes).await,
         None => Ok(None),
     }
 }
@@ -292,37 +322,53 @@ fn generate_body(attributes: &Attributes, token: &str) -> serde_json::Value {
     serde_json::Value::Object(body)
 }
 
-async fn create(client: &VaultClient, token: &str, attributes: &Attributes) -> Result<LiveObject, ProviderError> {
+async fn create(
+    client: &VaultClient,
+    run_values: &RunValues,
+    token: &str,
+    attributes: &Attributes,
+) -> Result<LiveObject, ProviderError> {
     let backend = backend_of(attributes)?;
     let kind = attributes.get("type").and_then(serde_json::Value::as_str).unwrap_or("");
-    if kind != "internal" {
+    if kind != "internal" && kind != "exported" {
         return Err(ProviderError::new(
             "InvalidParameter",
-            format!("type `{kind}` is not offered: only `internal` root certificates are"),
+            format!("type `{kind}` is not a root type: use `internal` or `exported`"),
         )
         .with_help(
-            "use type = \"internal\": the private key stays in Vault; an exported key would have to pass through keyform, which keeps no private key",
+            "`internal` keeps the private key in Vault; `exported` also hands it, once, to other resources in the same run",
         ));
     }
     if let Some(found) = find_by_token(client, token, attributes).await? {
         return Ok(found);
     }
-    let path = format!("{backend}/root/generate/internal");
+    let path = format!("{backend}/root/generate/{kind}");
     let answer = client
         .call(Method::Post, &path, Some(generate_body(attributes, token)))
         .await?;
-    let issuer_id = answer.data()["issuer_id"]
+    let data = answer.data();
+    let issuer_id = data["issuer_id"]
         .as_str()
         .filter(|id| !id.is_empty())
         .ok_or_else(|| ProviderError::new("UnexpectedResponse", format!("POST {path} returned no issuer_id")))?;
-    read_address(client, &issuer(backend, issuer_id.to_string()))
-        .await?
-        .ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("the issuer `{issuer_id}` was not found after it was generated"),
-            )
-        })
+    let address = issuer(backend, issuer_id.to_string());
+    if kind == "exported" {
+        let private_key = data["private_key"]
+            .as_str()
+            .filter(|key| !key.is_empty())
+            .ok_or_else(|| ProviderError::new("UnexpectedResponse", format!("POST {path} returned no private key")))?;
+        run_values.keep(
+            &address.id(),
+            PRIVATE_KEY,
+            SensitiveString::new(private_key.to_string()),
+        );
+    }
+    read_address(client, &address, attributes).await?.ok_or_else(|| {
+        ProviderError::new(
+            "NotFound",
+            format!("the issuer `{issuer_id}` was not found after it was generated"),
+        )
+    })
 }
 
 /// Deletes the issuer, then its key when a create of keyform's named it.
@@ -351,14 +397,19 @@ async fn delete(client: &VaultClient, address: &EnginePath) -> Result<(), Provid
 }
 
 /// Carries out one apply request for a `vault_pki_secret_backend_root_cert`.
-pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Option<LiveObject>, ProviderError> {
+pub async fn apply(
+    client: &VaultClient,
+    run_values: &RunValues,
+    request: &ApplyRequest,
+) -> Result<Option<LiveObject>, ProviderError> {
     match (&request.action, &request.id) {
-        (ApplyAction::Create { token }, _) => create(client, token, &request.attributes).await.map(Some),
+        (ApplyAction::Create { token }, _) => create(client, run_values, token, &request.attributes).await.map(Some),
         (ApplyAction::Delete { .. }, Some(id)) => {
+            run_values.forget(id);
             delete(client, &address_from_id(id)?).await?;
             Ok(None)
         }
-        (_, Some(id)) => read(client, id).await?.map(Some).ok_or_else(|| {
+        (_, Some(id)) => read(client, id, &request.attributes).await?.map(Some).ok_or_else(|| {
             ProviderError::new(
                 "NotFound",
                 format!("the PKI root `{id}` is gone; plan again to generate a new one"),
