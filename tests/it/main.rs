@@ -37,6 +37,7 @@ mod support;
 mod vault;
 mod vault_approle;
 mod vault_database;
+mod vault_database_leases;
 mod vault_drift;
 mod vault_jwt;
 mod vault_kubernetes;

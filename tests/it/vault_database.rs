@@ -26,10 +26,10 @@ use std::path::Path;
 use std::process::Output;
 
 /// The SQL a dynamic role makes its users with.
-const CREATION: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';";
+pub const CREATION: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';";
 
 /// Enables a database secrets engine at a unique path with the root token.
-fn database_mount(label: &str) -> String {
+pub fn database_mount(label: &str) -> String {
     mount_engine(serde_json::json!({ "type": "database" }), label)
 }
 
@@ -50,7 +50,7 @@ fn as_admin(sql: &str) {
 }
 
 /// Whether `user` logs in to PostgreSQL with `password` and runs `select 1`; the error text when not.
-fn logs_in(user: &str, password: &str) -> Result<(), String> {
+pub fn logs_in(user: &str, password: &str) -> Result<(), String> {
     let server = postgres();
     let login = Postgres {
         user: user.to_string(),
@@ -74,7 +74,7 @@ fn connection_user(label: &str) -> (String, String) {
 }
 
 /// Writes a connection as the PostgreSQL superuser with the root token (outside keyform).
-fn admin_connection(mount: &str, name: &str) {
+pub fn admin_connection(mount: &str, name: &str) {
     let server = postgres();
     let (status, body) = root(
         "POST",
@@ -366,8 +366,20 @@ fn password_version(mount: &str) -> String {
         .to_string()
 }
 
+/// Fails unless the lease is revoked and its user dropped from PostgreSQL (not orphaned there).
+#[track_caller]
+pub fn assert_revoked(lease: &str, user: &str, password: &str) {
+    let (status, body) = root(
+        "PUT",
+        "sys/leases/lookup",
+        Some(serde_json::json!({ "lease_id": lease })),
+    );
+    assert!(status >= 400, "the lease is revoked: {body}");
+    logs_in(user, password).expect_err("the leased user is dropped");
+}
+
 /// Reads `MOUNT/creds/app` with the root token, as any Vault client would: (lease id, lease seconds, user, password).
-fn credentials(mount: &str) -> (String, u64, String, String) {
+pub fn credentials(mount: &str) -> (String, u64, String, String) {
     let (status, body) = root("GET", &format!("{mount}/creds/app"), None);
     assert_eq!(status, 200, "read {mount}/creds/app: {body}");
     let text = |value: &serde_json::Value| value.as_str().expect("a string").to_string();
@@ -482,20 +494,15 @@ async fn dynamic_postgres_credentials_work_end_to_end_and_drift_is_restored() {
     let (lease, _, generated_user, generated_password) = credentials(&mount);
     logs_in(&generated_user, &generated_password)
         .unwrap_or_else(|error| panic!("users are made with the new password: {error}"));
-    // Vault revokes a lease through its connection: one still open when the connection is destroyed
-    // would make disabling the mount fail.
-    let (status, body) = root(
-        "PUT",
-        "sys/leases/revoke",
-        Some(serde_json::json!({ "lease_id": lease })),
-    );
-    assert!(status < 300, "revoke: {status} {body}");
     let plan = runner.keyform(&["plan", "--detailed-exitcode"], &new_password);
     assert_plan_empty(&plan, "no change");
 
+    // The lease is still open: destroy revokes it through the connection before deleting the connection, so
+    // the user is dropped from PostgreSQL and disabling the mount succeeds.
     assert_exit(&runner.keyform(&["destroy", "--auto-approve"], &new_password), 0);
     let (status, _) = root("GET", &format!("sys/mounts/{mount}"), None);
     assert!(status >= 400, "the mount is gone");
+    assert_revoked(&lease, &generated_user, &generated_password);
 
     // Neither password is in any file of the workspace (state, journal, plan) or any output.
     for secret in [&password, &new_password] {
@@ -654,16 +661,15 @@ async fn the_example_applies_and_its_ci_approle_reads_database_credentials() {
         .expect("the generated value");
     assert_eq!(signing_key.len(), 48);
 
-    // Vault revokes a lease through its connection, which destroy removes before the mount.
-    let (status, body) = root(
-        "PUT",
-        "sys/leases/revoke",
-        Some(serde_json::json!({ "lease_id": lease })),
-    );
-    assert!(status < 300, "revoke: {status} {body}");
+    // Destroy revokes the open lease through the connection before deleting it, then disables the mount.
     assert_exit(&run(&["destroy", "--auto-approve"]), 0);
     let (status, _) = root("GET", &format!("sys/mounts/{database}"), None);
     assert!(status >= 400, "the database mount is gone");
+    assert_revoked(
+        lease.as_str().expect("a lease id"),
+        &generated_user,
+        &generated_password,
+    );
     for file in files_under(workspace.path()) {
         let bytes = std::fs::read(&file).unwrap_or_default();
         assert!(

@@ -194,3 +194,21 @@ resource "vault_transit_secret_backend_key" "kek" {{
         provider = token_provider_block()
     )
 }
+
+/// A 10-minute token with only a new policy holding `rules` (HCL), made with the root token.
+pub fn token_with_policy(rules: &str) -> String {
+    let name = unique("test-policy");
+    let (status, body) = root(
+        "PUT",
+        &format!("sys/policies/acl/{name}"),
+        Some(serde_json::json!({ "policy": rules })),
+    );
+    assert!(status < 300, "{status} {body}");
+    let (status, body) = root(
+        "POST",
+        "auth/token/create",
+        Some(serde_json::json!({ "policies": [name], "ttl": "10m", "no_default_policy": true })),
+    );
+    assert!(status < 300, "{status} {body}");
+    body["auth"]["client_token"].as_str().expect("a token").to_string()
+}

@@ -12,7 +12,7 @@ use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit, code, mentions, stderr, stdout};
 use crate::vault_support::{
     apply_with_token, assert_plan_empty, attributes, check_compliance, configured_provider, keyform_with_token,
-    mount_engine, root, token_provider_block, unique,
+    mount_engine, root, token_provider_block, token_with_policy,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -222,22 +222,9 @@ async fn a_key_encrypts_drift_is_restored_and_a_destroy_needs_deletion_allowed()
 #[tokio::test]
 async fn a_token_without_the_capability_is_told_which_capability_on_which_path() {
     let backend = transit_backend("denied-transit");
-    let policy = unique("transit-read-only");
-    let (status, body) = root(
-        "PUT",
-        &format!("sys/policies/acl/{policy}"),
-        Some(
-            serde_json::json!({ "policy": format!("path \"{backend}/keys/*\" {{\n  capabilities = [\"read\"]\n}}\n") }),
-        ),
-    );
-    assert!(status < 300, "{status} {body}");
-    let (status, body) = root(
-        "POST",
-        "auth/token/create",
-        Some(serde_json::json!({ "policies": [policy], "ttl": "10m", "no_default_policy": true })),
-    );
-    assert!(status < 300, "{status} {body}");
-    let token = body["auth"]["client_token"].as_str().expect("a token").to_string();
+    let token = token_with_policy(&format!(
+        "path \"{backend}/keys/*\" {{\n  capabilities = [\"read\"]\n}}\n"
+    ));
     let provider = configured_provider(&token).await;
     let error = provider
         .apply(ApplyRequest {
@@ -265,5 +252,4 @@ async fn a_token_without_the_capability_is_told_which_capability_on_which_path()
         "the token is never shown"
     );
     root("DELETE", &format!("sys/mounts/{backend}"), None);
-    root("DELETE", &format!("sys/policies/acl/{policy}"), None);
 }

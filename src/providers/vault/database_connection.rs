@@ -258,6 +258,7 @@ pub async fn apply(client: &VaultClient, request: &ApplyRequest) -> Result<Optio
     let address = CONNECTION.address_of(request)?;
     let token = match &request.action {
         ApplyAction::Delete { .. } => {
+            super::database_leases::revoke_before_delete(client, &address).await?;
             client.delete(&address.id()).await?;
             return Ok(None);
         }

@@ -57,6 +57,7 @@ mod auth_role;
 mod client;
 mod database;
 mod database_connection;
+mod database_leases;
 mod database_role;
 mod database_static_role;
 mod engine_path;
