@@ -19,6 +19,9 @@
 //!
 //! Vault's `errors` list becomes the message of a [`ProviderError`] naming
 //! the method and path; a 403 says which capability on which path is missing.
+//! A read, list or delete that Vault answers with a passing failure (a 5xx
+//! such as `transaction commit failed`, or 412) is sent again after a short
+//! wait, up to three times.
 
 use super::login::Login;
 use crate::provider::{Attributes, ProviderError};
@@ -28,6 +31,20 @@ use std::time::{Duration, Instant};
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The waits before each repeat of a request Vault answered with a passing failure.
+const RETRY_WAITS: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(300),
+    Duration::from_millis(900),
+];
+
+/// Whether an answer is a passing failure worth repeating the request for: a 5xx other than 501 (Not
+/// Implemented), such as `transaction commit failed` from storage while a mount is being removed, or 412 (a
+/// performance standby that has not caught up yet).
+fn is_transient(status: u16) -> bool {
+    status == 412 || ((500..600).contains(&status) && status != 501)
+}
 
 /// The provider block, as the client needs it.
 #[derive(Debug)]
@@ -176,6 +193,12 @@ impl Method {
             Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
+    }
+
+    /// Whether sending the request twice does no more than sending it once: reads, lists and deletes. A
+    /// POST or PUT may create something each time (a secret_id), so it is never repeated here.
+    fn is_idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::List | Method::Delete)
     }
 
     /// The ACL capability a request with this method needs.
@@ -371,8 +394,35 @@ impl VaultClient {
         }
     }
 
-    /// Sends one request with `token` (none for a login), wrapped for `wrap_ttl` seconds when given.
+    /// Sends one request with `token` (none for a login), wrapped for `wrap_ttl` seconds when given. A request
+    /// that changes nothing twice ([`Method::is_idempotent`]) is sent again, after a short wait, while Vault
+    /// answers with a passing failure ([`is_transient`]), as Vault's own client does.
     async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        token: Option<&SensitiveString>,
+        wrap_ttl: Option<u64>,
+    ) -> Result<Answer, ProviderError> {
+        let mut waits = RETRY_WAITS.iter();
+        loop {
+            let answer = self.send_once(method, path, body.clone(), token, wrap_ttl).await?;
+            match waits.next() {
+                Some(wait) if method.is_idempotent() && is_transient(answer.status) => {
+                    tracing::debug!(
+                        path,
+                        status = answer.status,
+                        "Vault answered with a passing failure; retrying"
+                    );
+                    tokio::time::sleep(*wait).await;
+                }
+                _ => return Ok(answer),
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         method: Method,
         path: &str,
@@ -676,6 +726,101 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn only_passing_failures_of_requests_that_change_nothing_twice_are_repeated() {
+        for (status, transient) in [
+            (500, true),
+            (502, true),
+            (503, true),
+            (412, true),
+            (501, false),
+            (404, false),
+            (400, false),
+            (403, false),
+            (200, false),
+        ] {
+            assert_eq!(super::is_transient(status), transient, "{status}");
+        }
+        assert!(Method::Get.is_idempotent() && Method::List.is_idempotent() && Method::Delete.is_idempotent());
+        assert!(!Method::Post.is_idempotent() && !Method::Put.is_idempotent());
+    }
+
+    /// A loopback HTTP server that answers each request with the next of `answers` (status, body), then 200;
+    /// returns its address and the request lines it saw.
+    async fn scripted_server(
+        answers: Vec<(u16, &'static str)>,
+    ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        tokio::spawn(async move {
+            let mut answers = answers.into_iter();
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buffer = vec![0u8; 16 * 1024];
+                let read = stream.read(&mut buffer).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buffer[..read]).to_string();
+                record
+                    .lock()
+                    .unwrap()
+                    .push(head.lines().next().unwrap_or_default().to_string());
+                let (status, body) = if head.contains("lookup-self") {
+                    (200, r#"{"data":{"ttl":0,"renewable":false}}"#)
+                } else {
+                    answers.next().unwrap_or((200, r#"{"data":{"keys":["a"]}}"#))
+                };
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            }
+        });
+        (address, seen)
+    }
+
+    fn client_for(address: &str) -> super::VaultClient {
+        let token = BTreeMap::from([("token".to_string(), SensitiveString::new("t"))]);
+        let block = attributes(serde_json::json!({ "address": address }));
+        let settings = Settings::from_block(&block, &token, here(), |_| None).expect("settings");
+        super::VaultClient::new(settings).expect("a client")
+    }
+
+    #[tokio::test]
+    async fn a_list_answered_with_a_passing_failure_is_repeated_and_a_post_is_not() {
+        let failure = r#"{"errors":["1 error occurred:\n\t* transaction commit failed\n\n"]}"#;
+        let (address, seen) = scripted_server(vec![(500, failure), (503, failure)]).await;
+        let client = client_for(&address);
+        let keys = client.list_keys("auth/approle/role").await.expect("the third answer");
+        assert_eq!(keys, vec!["a".to_string()]);
+        let lists = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.contains("list=true"))
+            .count();
+        assert_eq!(lists, 3, "{:?}", seen.lock().unwrap());
+
+        let (address, seen) = scripted_server(vec![(500, failure)]).await;
+        let client = client_for(&address);
+        let error = client
+            .call(Method::Post, "auth/approle/role/ci/secret-id", None)
+            .await
+            .expect_err("a POST is sent once");
+        assert!(error.message.contains("transaction commit failed"), "{}", error.message);
+        let posts = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.starts_with("POST"))
+            .count();
+        assert_eq!(posts, 1);
     }
 
     #[test]
