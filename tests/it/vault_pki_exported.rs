@@ -11,8 +11,8 @@ use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit};
 use crate::vault_pki::pki_backend;
 use crate::vault_support::{
-    assert_plan_empty, attributes, configured_provider, keyform_with_token, output_text, root, token_provider_block,
-    unique,
+    assert_plan_empty, attributes, configured_provider, keyform_command, keyform_with_token, output_text, root,
+    token_provider_block, unique,
 };
 use keyform::provider::{ApplyAction, ApplyRequest, ReadRequest, ReadSecretRequest};
 use std::collections::BTreeMap;
@@ -92,9 +92,13 @@ fn an_exported_root_hands_its_private_key_to_the_same_run_only() {
     workspace.write("main.hcl", &configuration(&backend, &mount));
     assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
     let mut outputs: Vec<(String, Output)> = Vec::new();
-    let applied = keyform_with_token(&workspace, &["apply", "--auto-approve"]);
+    let applied = keyform_command(&workspace, &["apply", "--auto-approve"])
+        .env("KF_VAULT_TEST_TOKEN", vault_token())
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("run keyform");
     assert_exit(&applied, 0);
-    outputs.push(("apply".into(), applied));
+    outputs.push(("apply with RUST_LOG=trace".into(), applied));
 
     let (status, body) = root("GET", &format!("{mount}/data/pki/root"), None);
     assert_eq!(status, 200, "{body}");

@@ -12,7 +12,9 @@ use crate::canary::Scanner;
 use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit, stdout};
 use crate::vault_secret_id::{handed_over_value, handoff_configuration};
-use crate::vault_support::{attributes, configured_provider, keyform_with_token, output_text, root, unique, vault};
+use crate::vault_support::{
+    attributes, configured_provider, keyform_command, keyform_with_token, output_text, root, unique, vault,
+};
 use keyform::provider::{ApplyAction, ApplyRequest, ReadSecretRequest};
 use std::collections::BTreeMap;
 use std::process::Output;
@@ -42,9 +44,13 @@ fn a_wrapped_secret_id_is_handed_on_as_a_single_use_token_and_never_seen() {
     );
     assert_exit(&keyform_with_token(&workspace, &["init"]), 0);
     let mut outputs: Vec<(String, Output)> = Vec::new();
-    let applied = keyform_with_token(&workspace, &["apply", "--auto-approve"]);
+    let applied = keyform_command(&workspace, &["apply", "--auto-approve"])
+        .env("KF_VAULT_TEST_TOKEN", vault_token())
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("run keyform");
     assert_exit(&applied, 0);
-    outputs.push(("apply".into(), applied));
+    outputs.push(("apply with RUST_LOG=trace".into(), applied));
 
     let wrapping_token = handed_over_value(&mount, "wrapping_token");
     let (status, lookup) = vault(
