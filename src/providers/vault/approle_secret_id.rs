@@ -33,8 +33,8 @@ use super::auth_role::{Address as RoleAddress, backend_attribute};
 use super::client::{Method, VaultClient, api_error, clean_path, errors_of};
 use super::run_values::RunValues;
 use crate::provider::{
-    ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
-    ResourceSchema, normalize_json,
+    ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError, ResourceSchema,
+    normalize_json,
 };
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
@@ -420,23 +420,14 @@ pub async fn apply(
     run_values: &RunValues,
     request: &ApplyRequest,
 ) -> Result<Option<LiveObject>, ProviderError> {
-    match (&request.action, &request.id) {
-        (ApplyAction::Create { token }, _) => create(client, run_values, token, &request.attributes).await.map(Some),
-        (ApplyAction::Delete { .. }, Some(id)) => {
-            delete(client, run_values, &Address::from_id(id)?).await?;
-            Ok(None)
-        }
-        (_, Some(id)) => read(client, id, &request.attributes).await?.map(Some).ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("the secret_id `{id}` is gone; plan again to generate a new one"),
-            )
-        }),
-        (_, None) => Err(ProviderError::new(
-            "InvalidRequest",
-            "a secret_id is changed only by its id; every argument forces a new secret_id",
-        )),
-    }
+    super::generated::apply(
+        request,
+        "the secret_id",
+        async |token| create(client, run_values, token, &request.attributes).await,
+        async |id| delete(client, run_values, &Address::from_id(id)?).await,
+        async |id| read(client, id, &request.attributes).await,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ mod database_leases;
 mod database_role;
 mod database_static_role;
 mod engine_path;
+mod generated;
 mod jwt_backend;
 mod jwt_role;
 mod kubernetes_config;

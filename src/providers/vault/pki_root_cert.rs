@@ -25,8 +25,7 @@ use super::client::{Method, VaultClient, api_error, clean_path, errors_of};
 use super::engine_path::{EnginePath, list_ids};
 use super::run_values::RunValues;
 use crate::provider::{
-    ApplyAction, ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError,
-    ResourceSchema,
+    ApplyRequest, AttributeSchema, AttributeType, Attributes, LiveObject, LiveStatus, ProviderError, ResourceSchema,
 };
 use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
@@ -402,24 +401,17 @@ pub async fn apply(
     run_values: &RunValues,
     request: &ApplyRequest,
 ) -> Result<Option<LiveObject>, ProviderError> {
-    match (&request.action, &request.id) {
-        (ApplyAction::Create { token }, _) => create(client, run_values, token, &request.attributes).await.map(Some),
-        (ApplyAction::Delete { .. }, Some(id)) => {
+    super::generated::apply(
+        request,
+        "the PKI root",
+        async |token| create(client, run_values, token, &request.attributes).await,
+        async |id| {
             run_values.forget(id);
-            delete(client, &address_from_id(id)?).await?;
-            Ok(None)
-        }
-        (_, Some(id)) => read(client, id, &request.attributes).await?.map(Some).ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("the PKI root `{id}` is gone; plan again to generate a new one"),
-            )
-        }),
-        (_, None) => Err(ProviderError::new(
-            "InvalidRequest",
-            "a PKI root is changed only by its id; every argument forces a new root",
-        )),
-    }
+            delete(client, &address_from_id(id)?).await
+        },
+        async |id| read(client, id, &request.attributes).await,
+    )
+    .await
 }
 
 #[cfg(test)]
