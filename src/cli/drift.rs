@@ -1,10 +1,13 @@
 //! `keyform drift`: what changed at the providers behind keyform's back, for
-//! cron. **Exit 0 clean, 2 drift found, 1 error; it changes nothing.**
+//! cron. **Exit 0 clean, 2 drift found, 1 error; it changes nothing.** A
+//! listing that fails is reported with the rest of the report, not instead of
+//! it, and makes the exit 1.
 
 use super::arguments::{PlanFormat, RunArguments};
 use super::printer::Printer;
 use super::run::make_plan;
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use crate::diag::Diagnostics;
 use crate::plan::{Action, AttributeChange, Plan};
 use std::collections::HashSet;
 
@@ -83,6 +86,9 @@ pub async fn drift(printer: Printer, run: &RunArguments, format: PlanFormat) -> 
         .map(|resource| (resource.resource_type.clone(), resource.id.clone()))
         .collect();
     drop(store);
+    // A provider or type that cannot be listed is an error, but the others are still listed and the report is
+    // still printed: a cron job sees the drift it can, and exits 1 because the report is incomplete.
+    let mut failures = Diagnostics::new();
     let mut keys: Vec<&String> = engine.providers.keys().collect();
     keys.sort();
     for key in keys {
@@ -90,8 +96,8 @@ pub async fn drift(printer: Printer, run: &RunArguments, format: PlanFormat) -> 
             continue;
         };
         if !engine.configure_provider(key).await {
-            printer.diagnostics(&engine.take_diagnostics(), &sources);
-            return EXIT_ERROR;
+            failures.extend(engine.take_diagnostics());
+            continue;
         }
         for schema in provider.schema() {
             match provider.list(schema.type_name).await {
@@ -106,26 +112,37 @@ pub async fn drift(printer: Printer, run: &RunArguments, format: PlanFormat) -> 
                         }
                     }
                 }
-                Err(error) => {
-                    let diagnostic =
-                        engine.provider_diagnostic(key, &format!("listing {}", schema.type_name), &error, None);
-                    printer.diagnostics(&diagnostic.into(), &sources);
-                    return EXIT_ERROR;
-                }
+                Err(error) => failures.push(engine.provider_diagnostic(
+                    key,
+                    &format!("listing {}", schema.type_name),
+                    &error,
+                    None,
+                )),
             }
         }
     }
     match format {
         PlanFormat::Json => printer.out(&serde_json::to_string_pretty(&report).unwrap_or_default()),
-        PlanFormat::Text | PlanFormat::Markdown => print_text(printer, &report),
+        PlanFormat::Text | PlanFormat::Markdown => print_text(printer, &report, !failures.has_errors()),
     }
-    printer.diagnostics(&engine.take_diagnostics(), &sources);
-    if report.is_clean() { EXIT_OK } else { EXIT_CHANGES }
+    failures.extend(engine.take_diagnostics());
+    printer.diagnostics(&failures, &sources);
+    if failures.has_errors() {
+        EXIT_ERROR
+    } else if report.is_clean() {
+        EXIT_OK
+    } else {
+        EXIT_CHANGES
+    }
 }
 
-fn print_text(printer: Printer, report: &Report) {
-    if report.is_clean() {
+/// The report as text; `complete` is false when some objects could not be listed, and then a clean report does
+/// not claim there is no drift.
+fn print_text(printer: Printer, report: &Report, complete: bool) {
+    if report.is_clean() && complete {
         printer.out("No drift: the live objects match what keyform last applied.");
+    } else if report.is_clean() {
+        printer.out("No drift among what could be listed; see the errors below for what could not.");
     }
     for drift in &report.managed {
         printer.out(&printer.plan_line(&format!("  ! {}   changed outside keyform", drift.address)));

@@ -29,6 +29,7 @@ mod concurrency;
 mod crash;
 mod destroy_order;
 mod diagnostics;
+mod drift_partial;
 mod lock;
 mod quickstart;
 mod refresh;
