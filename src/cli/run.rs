@@ -444,7 +444,7 @@ async fn import(printer: Printer, run: &RunArguments, address: &str, id: &str) -
             .with_help("use keyform state rm first to import another object to this address");
         return fail(printer, &diagnostic.into(), &sources);
     };
-    let record = crate::plan::engine::state_from_live(
+    let mut record = crate::plan::engine::state_from_live(
         address,
         &change.resource_type,
         &change.provider,
@@ -452,6 +452,7 @@ async fn import(printer: Printer, run: &RunArguments, address: &str, id: &str) -
         &Default::default(),
         None,
     );
+    record.dependencies = change.dependencies.clone();
     if let Err(error) = store.record(JournalEntry::Put(record)).and_then(|()| store.compact()) {
         return fail(printer, &state_commands::state_error(&error).into(), &sources);
     }
