@@ -537,10 +537,7 @@ async fn an_alias_and_a_grant_made_by_a_killed_apply_are_adopted_not_made_twice(
 
 /// The id state records for `address`.
 fn recorded_id(workspace: &Workspace, address: &str) -> String {
-    let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace.state_folder().join("state.json")).expect("state.json"),
-    )
-    .expect("JSON state");
+    let state = workspace.state_json();
     state["resources"][address]["id"]
         .as_str()
         .expect("a recorded id")

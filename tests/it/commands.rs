@@ -117,10 +117,7 @@ fn import_command_and_import_block_adopt_existing_objects() {
     let imported = workspace.run(&["import", "local_secret.db", "db"]);
     assert_exit(&imported, 0);
     assert!(stdout(&workspace.run(&["state", "list"])).contains("local_secret.db"));
-    let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace.state_folder().join("state.json")).expect("state.json"),
-    )
-    .expect("JSON state");
+    let state = workspace.state_json();
     assert_eq!(
         state["resources"]["local_secret.db"]["dependencies"],
         serde_json::json!(["local_key.main"]),

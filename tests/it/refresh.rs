@@ -28,10 +28,7 @@ fn an_apply_without_changes_records_what_the_refresh_found() {
     assert_exit(&apply, 0);
     let shown = keyform_with_token(&workspace, &["state", "show", "vault_transit_secret_backend_key.kek"]);
     assert!(stdout(&shown).contains("latest_version = 2"), "{}", stdout(&shown));
-    let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace.state_folder().join("state.json")).expect("state.json"),
-    )
-    .expect("JSON state");
+    let state = workspace.state_json();
     assert_eq!(
         state["resources"]["vault_transit_secret_backend_key.kek"]["dependencies"],
         serde_json::json!(["vault_mount.transit"]),

@@ -92,6 +92,12 @@ impl Workspace {
     pub fn state_folder(&self) -> PathBuf {
         self.path().join(".keyform")
     }
+
+    /// The compacted state, `.keyform/state.json`, as JSON.
+    pub fn state_json(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.state_folder().join("state.json")).expect("read state.json");
+        serde_json::from_str(&text).expect("state.json is JSON")
+    }
 }
 
 /// Fails with the output when `output` did not exit with `expected`.
