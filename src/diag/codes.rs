@@ -52,6 +52,7 @@ codes! {
     UnknownProvider = 1020: "a provider keyform does not know",
     InvalidValueSource = 1021: "a value source that cannot be read",
     InvalidAddress = 1022: "an address keyform cannot read",
+    InvalidArgument = 1023: "an argument the provider can never accept (a malformed key policy)",
     Cycle = 2001: "the configuration's references form a cycle",
     StateSyntax = 3001: "the state file is not valid",
     StateLocked = 3002: "the state is locked by another run",

@@ -284,6 +284,26 @@ fn body_attributes(
             Ok(json) => {
                 desired.attributes.insert(attribute.name.clone(), json);
             }
+            Err(_)
+                if let (AttributeType::Json, Kind::String(text)) = (attribute_schema.attribute_type, &value.kind) =>
+            {
+                // A string that is not JSON: say where in the document it breaks.
+                let problem = serde_json::from_str::<serde_json::Value>(text)
+                    .err()
+                    .map(|error| error.to_string())
+                    .unwrap_or_default();
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("`{}` is not a JSON document: {problem}", attribute.name),
+                    )
+                    .with_optional_label(span, "this text is not JSON")
+                    .with_help(format!(
+                        "write it with jsonencode({{...}}) or file(\"....json\"), which keyform checks as it reads: {}",
+                        attribute_schema.description
+                    )),
+                );
+            }
             Err(wanted) => diagnostics.push(
                 Diagnostic::error(
                     Code::TypeMismatch,

@@ -912,7 +912,48 @@ impl Engine {
             Some(InstanceKey::Index(index)) if resource.count.is_some() => Some(*index),
             _ => None,
         };
-        evaluate_instance(resource, schema, &scope, &self.fingerprint_key)
+        let desired = evaluate_instance(resource, schema, &scope, &self.fingerprint_key)?;
+        self.validate_arguments(resource, &desired)?;
+        Ok(desired)
+    }
+
+    /// What the provider says it can never accept in `desired` (known arguments only), as diagnostics at the
+    /// attribute.
+    fn validate_arguments(&self, resource: &ResourceConfig, desired: &DesiredInstance) -> Result<(), Diagnostics> {
+        let Some(provider) = self.providers.get(&resource.provider_key()) else {
+            return Ok(());
+        };
+        let request = crate::provider::ValidateRequest {
+            resource_type: resource.resource_type.clone(),
+            arguments: desired.attributes.clone(),
+        };
+        let problems = provider.validate_arguments(&request);
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(problems
+            .into_iter()
+            .map(|problem| {
+                let span = resource
+                    .body
+                    .attributes
+                    .get(&problem.attribute)
+                    .and_then(|attribute| attribute.value.span())
+                    .or_else(|| resource.span.clone());
+                let mut diagnostic = Diagnostic::error(
+                    Code::InvalidArgument,
+                    format!(
+                        "{}.{}: `{}` {}",
+                        resource.resource_type, resource.name, problem.attribute, problem.error.message
+                    ),
+                )
+                .with_optional_label(span, format!("{} cannot accept this", resource.resource_type));
+                if let Some(help) = problem.error.help {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                diagnostic
+            })
+            .collect())
     }
 
     fn selected(&self, address: &InstanceAddress) -> bool {

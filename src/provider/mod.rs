@@ -199,6 +199,22 @@ pub struct CheckChangeRequest {
     pub desired: Attributes,
 }
 
+/// `validate_arguments`: an instance's configured arguments (those known at plan time), before any provider
+/// call and without a configured provider.
+#[derive(Debug, Clone)]
+pub struct ValidateRequest {
+    pub resource_type: String,
+    pub arguments: Attributes,
+}
+
+/// An argument the provider can never accept, and why.
+#[derive(Debug, Clone)]
+pub struct InvalidArgument {
+    /// The attribute the problem is in.
+    pub attribute: String,
+    pub error: ProviderError,
+}
+
 /// A driver. One instance serves one provider configuration.
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -247,6 +263,13 @@ pub trait Provider: Send + Sync {
     fn check_change(&self, request: &CheckChangeRequest) -> Result<(), ProviderError> {
         let _ = request;
         Ok(())
+    }
+    /// Arguments the provider can never accept (a key policy whose statement has no Effect), found from the
+    /// arguments alone, so `validate` and `plan` report them before anything is sent. Needs no configuration.
+    /// The default accepts everything.
+    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
+        let _ = request;
+        Vec::new()
     }
     /// Ids of every active object of a type, not those pending deletion (for finding unmanaged objects).
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError>;

@@ -291,3 +291,39 @@ fn a_wrong_master_key_changes_nothing() {
     // The right key still works.
     assert_exit(&workspace.run(&["secret", "get", "local_secret.a"]), 0);
 }
+
+#[test]
+fn a_malformed_key_policy_says_where_before_anything_is_sent() {
+    let text = config_error(
+        r#"provider "aws" {
+  region       = "us-east-1"
+  endpoint_url = "http://127.0.0.1:9"
+}
+
+resource "aws_kms_key" "payments" {
+  description = "payments"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Sid = "Root", Effect = "Allow", Principal = { AWS = "arn:aws:iam::111122223333:root" }, Action = "kms:*", Resource = "*" },
+      { Sid = "Audit", Effect = "Allwo", Principal = { AWS = "arn:aws:iam::444455556666:root" }, Action = "kms:Decrypt" },
+    ]
+  })
+}
+
+resource "aws_secretsmanager_secret" "db" {
+  name   = "db"
+  policy = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\"]}"
+}
+"#,
+        "KF1023",
+        Some("main.hcl:8:"),
+    );
+    assert!(
+        mentions(&text, r#"statement 2 (Sid "Audit") has `Effect` "Allwo""#),
+        "{text}"
+    );
+    assert!(mentions(&text, "KF1006") && mentions(&text, "main.hcl:19:"), "{text}");
+    assert!(mentions(&text, "expected `,` or `}` at line 1 column"), "{text}");
+    insta::assert_snapshot!("malformed_key_policy", text);
+}

@@ -35,6 +35,7 @@ mod kms_grant;
 mod kms_grant_apply;
 mod kms_key;
 mod kms_key_apply;
+mod policy;
 mod rate_limit;
 mod retry;
 mod schema;
@@ -46,8 +47,9 @@ mod tags;
 pub use tags::TOKEN_TAG;
 
 use crate::provider::{
-    ApplyRequest, AttributeSchema, Attributes, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider,
-    ProviderError, ReadDataRequest, ReadRequest, ReadSecretRequest, ResourceSchema,
+    ApplyRequest, AttributeSchema, Attributes, ConfigureRequest, FindRequest, ImportRequest, InvalidArgument,
+    LiveObject, Provider, ProviderError, ReadDataRequest, ReadRequest, ReadSecretRequest, ResourceSchema,
+    ValidateRequest,
 };
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
@@ -181,6 +183,21 @@ impl Provider for AwsProvider {
             }
             other => Err(unknown_type(other)),
         }
+    }
+
+    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
+        let kind = match request.resource_type.as_str() {
+            schema::KMS_KEY => policy::PolicyKind::Key,
+            secret_schema::SECRET => policy::PolicyKind::Secret,
+            _ => return Vec::new(),
+        };
+        policy::check(&request.arguments, kind)
+            .map(|error| InvalidArgument {
+                attribute: "policy".to_string(),
+                error,
+            })
+            .into_iter()
+            .collect()
     }
 
     async fn lookup_existing(&self, request: FindRequest) -> Result<Option<LiveObject>, ProviderError> {
