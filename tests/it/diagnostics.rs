@@ -327,3 +327,40 @@ resource "aws_secretsmanager_secret" "db" {
     assert!(mentions(&text, "expected `,` or `}` at line 1 column"), "{text}");
     insta::assert_snapshot!("malformed_key_policy", text);
 }
+
+#[test]
+fn a_vault_policy_with_a_misspelt_key_or_capability_names_the_path_and_the_line() {
+    let text = config_error(
+        r#"provider "vault" {
+  address = "http://127.0.0.1:9"
+  # Any variable that is set: the plan stops before Vault is called.
+  token   = env("HOME")
+}
+
+resource "vault_policy" "ci" {
+  name   = "ci"
+  policy = <<EOT
+path "database/creds/app" {
+  capabilities = ["read"]
+}
+
+path "secret/data/ci/*" {
+  capabilties = ["read"]
+}
+
+path "transit/encrypt/app" {
+  capabilities = ["update", "raed"]
+}
+EOT
+}
+"#,
+        "KF1023",
+        Some("main.hcl:9:"),
+    );
+    assert!(mentions(&text, r#"path "secret/data/ci/*" sets `capabilties` (line 6)"#), "{text}");
+    assert!(
+        mentions(&text, r#"path "transit/encrypt/app" grants the capability "raed" (line 10)"#),
+        "{text}"
+    );
+    insta::assert_snapshot!("misspelt_vault_policy", text);
+}

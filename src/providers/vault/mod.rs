@@ -73,6 +73,7 @@ mod pki_role;
 mod pki_root_cert;
 mod pki_subject;
 mod policy;
+mod policy_check;
 mod role_fields;
 mod run_values;
 mod schema;
@@ -86,8 +87,8 @@ pub use mount::TOKEN_OPTION as MOUNT_TOKEN_OPTION;
 pub use policy::{TOKEN_MARKER as POLICY_TOKEN_MARKER, normalize_policy};
 
 use crate::provider::{
-    ApplyRequest, AttributeSchema, BlockSchema, ConfigureRequest, FindRequest, ImportRequest, LiveObject, Provider,
-    ProviderError, ReadRequest, ReadSecretRequest, ResourceSchema,
+    ApplyRequest, AttributeSchema, BlockSchema, ConfigureRequest, FindRequest, ImportRequest, InvalidArgument,
+    LiveObject, Provider, ProviderError, ReadRequest, ReadSecretRequest, ResourceSchema, ValidateRequest,
 };
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
@@ -311,6 +312,29 @@ impl Provider for VaultProvider {
             }
             other => Err(unknown_type(other)),
         }
+    }
+
+    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
+        if request.resource_type != schema::POLICY {
+            return Vec::new();
+        }
+        let Some(text) = request.arguments.get("policy").and_then(serde_json::Value::as_str) else {
+            return Vec::new();
+        };
+        let problems = policy_check::problems(text);
+        if problems.is_empty() {
+            return Vec::new();
+        }
+        vec![InvalidArgument {
+            attribute: "policy".to_string(),
+            error: ProviderError::new(
+                "InvalidPolicy",
+                format!("is not a policy Vault accepts: {}", problems.join("; ")),
+            )
+            .with_help(
+                "a policy is `path \"PATH\" { capabilities = [...] }` blocks; capabilities are create, read, update, patch, delete, list, sudo and deny (and subscribe on Vault, scan on OpenBao)",
+            ),
+        }]
     }
 
     async fn list(&self, resource_type: &str) -> Result<Vec<String>, ProviderError> {
