@@ -918,7 +918,7 @@ impl Engine {
     }
 
     /// What the provider says it can never accept in `desired` (known arguments only), as diagnostics at the
-    /// attribute.
+    /// attribute. The provider's message is a sentence that names what is wrong.
     fn validate_arguments(&self, resource: &ResourceConfig, desired: &DesiredInstance) -> Result<(), Diagnostics> {
         let Some(provider) = self.providers.get(&resource.provider_key()) else {
             return Ok(());
@@ -943,8 +943,8 @@ impl Engine {
                 let mut diagnostic = Diagnostic::error(
                     Code::InvalidArgument,
                     format!(
-                        "{}.{}: `{}` {}",
-                        resource.resource_type, resource.name, problem.attribute, problem.error.message
+                        "{}.{}: {}",
+                        resource.resource_type, resource.name, problem.error.message
                     ),
                 )
                 .with_optional_label(span, format!("{} cannot accept this", resource.resource_type));

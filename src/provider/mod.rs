@@ -207,7 +207,8 @@ pub struct ValidateRequest {
     pub arguments: Attributes,
 }
 
-/// An argument the provider can never accept, and why.
+/// An argument the provider can never accept, and why: the error's message is a sentence naming the argument
+/// (`the key policy is not valid: ...`), shown at the argument in the configuration.
 #[derive(Debug, Clone)]
 pub struct InvalidArgument {
     /// The attribute the problem is in.

@@ -357,10 +357,59 @@ EOT
         "KF1023",
         Some("main.hcl:9:"),
     );
-    assert!(mentions(&text, r#"path "secret/data/ci/*" sets `capabilties` (line 6)"#), "{text}");
     assert!(
-        mentions(&text, r#"path "transit/encrypt/app" grants the capability "raed" (line 10)"#),
+        mentions(&text, r#"path "secret/data/ci/*" sets `capabilties` (line 6)"#),
+        "{text}"
+    );
+    assert!(
+        mentions(
+            &text,
+            r#"path "transit/encrypt/app" grants the capability "raed" (line 10)"#
+        ),
         "{text}"
     );
     insta::assert_snapshot!("misspelt_vault_policy", text);
+}
+
+#[test]
+fn azure_arguments_azure_would_refuse_are_reported_at_each_attribute() {
+    let text = config_error(
+        r#"provider "azurerm" {
+  tenant_id       = "00000000-0000-0000-0000-000000000001"
+  subscription_id = "00000000-0000-0000-0000-000000000002"
+}
+
+resource "azurerm_key_vault" "main" {
+  name                = "kv--payments"
+  location            = "westeurope"
+  resource_group_name = "payments"
+  tenant_id           = "00000000-0000-0000-0000-000000000001"
+  sku_name            = "gold"
+}
+
+resource "azurerm_key_vault_key" "signing" {
+  key_vault_id    = "https://kv-other.vault.azure.net/"
+  name            = "signing"
+  key_type        = "EC"
+  key_size        = 2048
+  key_opts        = ["sign", "Verify"]
+  expiration_date = "2030-02-30"
+}
+"#,
+        "KF1023",
+        Some("main.hcl:7:"),
+    );
+    for (location, phrase) in [
+        ("main.hcl:7:", "`kv--payments` is not a vault name Azure accepts"),
+        ("main.hcl:11:", "sku_name must be standard or premium"),
+        ("main.hcl:18:", "is for RSA keys"),
+        ("main.hcl:19:", "names operations Key Vault does not know: Verify"),
+        ("main.hcl:20:", "must be a UTC time in RFC 3339"),
+    ] {
+        assert!(
+            mentions(&text, location) && mentions(&text, phrase),
+            "{location} {phrase}:\n{text}"
+        );
+    }
+    assert!(mentions(&text, "5 errors"), "{text}");
 }

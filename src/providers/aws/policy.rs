@@ -118,7 +118,7 @@ pub fn check(arguments: &crate::provider::Attributes, kind: PolicyKind) -> Optio
         PolicyKind::Secret => "resource policy",
     };
     Some(
-        ProviderError::new("MalformedPolicyDocument", format!("is not a valid {what}: {}", problems.join("; ")))
+        ProviderError::new("MalformedPolicyDocument", format!("the {what} is not valid: {}", problems.join("; ")))
             .with_help(
                 "fix the policy: each statement needs \"Effect\": \"Allow\" or \"Deny\", a Principal, an Action and, in a key policy, \"Resource\": \"*\"",
             ),

@@ -15,7 +15,7 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const TOKEN_TAG: &str = "keyform-create-token";
 
 /// The date attributes and the Key Vault fields they stand for (Unix times).
-const DATES: [(&str, &str); 2] = [("not_before_date", "nbf"), ("expiration_date", "exp")];
+pub const DATES: [(&str, &str); 2] = [("not_before_date", "nbf"), ("expiration_date", "exp")];
 
 /// An SDK answer as JSON.
 fn json<T, F>(response: Response<T, F>, operation: &str, object: &str) -> Result<serde_json::Value, ProviderError> {

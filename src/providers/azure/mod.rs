@@ -40,6 +40,7 @@ mod secrets_apply;
 mod settings;
 mod soft_delete;
 mod transport;
+mod validate;
 mod vault;
 
 pub use data_plane::TOKEN_TAG;
@@ -47,7 +48,8 @@ pub use schema::{KEY, KEY_VAULT, SECRET};
 
 use crate::provider::{
     ApplyRequest, AttributeSchema, BlockSchema, CheckChangeRequest, ConfigureRequest, FindRequest, ImportRequest,
-    LiveObject, Provider, ProviderError, ReadRequest, ReadSecretRequest, ResourceSchema,
+    InvalidArgument, LiveObject, Provider, ProviderError, ReadRequest, ReadSecretRequest, ResourceSchema,
+    ValidateRequest,
 };
 use crate::secret::SensitiveString;
 use async_trait::async_trait;
@@ -122,6 +124,10 @@ impl Provider for AzureProvider {
         // A second configure of the same driver keeps the first connection.
         let _ = self.connection.set(connection);
         Ok(())
+    }
+
+    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
+        validate::problems(&request.resource_type, &request.arguments)
     }
 
     fn check_change(&self, request: &CheckChangeRequest) -> Result<(), ProviderError> {

@@ -248,7 +248,7 @@ pub async fn id_named(connection: &Connection, name: &str) -> Result<Option<Stri
 }
 
 /// The desired vault as the `properties` and `tags` of a PUT or PATCH.
-fn desired_body(
+pub fn desired_body(
     attributes: &Attributes,
     token: Option<&str>,
     creating: bool,

@@ -329,7 +329,7 @@ impl Provider for VaultProvider {
             attribute: "policy".to_string(),
             error: ProviderError::new(
                 "InvalidPolicy",
-                format!("is not a policy Vault accepts: {}", problems.join("; ")),
+                format!("the policy is not one Vault accepts: {}", problems.join("; ")),
             )
             .with_help(
                 "a policy is `path \"PATH\" { capabilities = [...] }` blocks; capabilities are create, read, update, patch, delete, list, sudo and deny (and subscribe on Vault, scan on OpenBao)",
