@@ -161,6 +161,20 @@ pub fn evaluate_instance(
                 nested.block_type.clone(),
                 serde_json::Value::Object(nested_instance.attributes),
             );
+            inner.unknown.extend(
+                nested_instance
+                    .unknown
+                    .into_iter()
+                    .map(|name| format!("{}.{name}", nested.block_type)),
+            );
+        }
+        // A value known only at apply inside a block makes the instance's arguments unknown under the block's
+        // dotted name, so the instance is evaluated again at apply and the block is sent whole.
+        for name in &inner.unknown {
+            let key = format!("{}.{name}", block_schema.name);
+            if !desired.unknown.contains(&key) {
+                desired.unknown.push(key);
+            }
         }
         if block_schema.name == "rotation" {
             let every = inner.attributes.get("every").and_then(serde_json::Value::as_u64);
@@ -200,7 +214,7 @@ pub fn evaluate_instance(
         // A block's secret attribute is delivered beside the top-level ones, as `BLOCK.ATTRIBUTE`.
         for (name, value) in inner.secrets {
             let key = format!("{}.{name}", block_schema.name);
-            if value.is_unknown() {
+            if value.is_unknown() && !desired.unknown.contains(&key) {
                 desired.unknown.push(key.clone());
             }
             desired.secrets.insert(key, value);

@@ -926,6 +926,7 @@ impl Engine {
         let request = crate::provider::ValidateRequest {
             resource_type: resource.resource_type.clone(),
             arguments: desired.attributes.clone(),
+            unknown: desired.unknown.clone(),
         };
         let problems = provider.validate_arguments(&request);
         if problems.is_empty() {

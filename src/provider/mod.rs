@@ -205,6 +205,9 @@ pub struct CheckChangeRequest {
 pub struct ValidateRequest {
     pub resource_type: String,
     pub arguments: Attributes,
+    /// Arguments (dotted inside a block: `rotation.lambda_arn`) whose values are known only at apply; they are
+    /// absent from `arguments`, so a check that needs one is skipped.
+    pub unknown: Vec<String>,
 }
 
 /// An argument the provider can never accept, and why: the error's message is a sentence naming the argument

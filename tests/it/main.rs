@@ -35,6 +35,7 @@ mod quickstart;
 mod refresh;
 mod services;
 mod support;
+mod unknown_in_block;
 mod vault;
 mod vault_approle;
 mod vault_database;

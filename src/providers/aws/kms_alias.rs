@@ -35,7 +35,7 @@ fn invalid(message: String) -> ProviderError {
 }
 
 /// Checks an alias name as AWS would, with keyform's words.
-fn check_name(name: &str) -> Result<(), ProviderError> {
+pub fn check_name(name: &str) -> Result<(), ProviderError> {
     if !name.starts_with(ALIAS_PREFIX) || name.len() == ALIAS_PREFIX.len() {
         return Err(
             invalid(format!("alias name `{name}` must start with `alias/`")).with_help(

@@ -60,6 +60,17 @@ fn in_range(name: &str, value: Option<i32>, low: i32, high: i32) -> Result<Optio
     }
 }
 
+/// A whole number of days from `low` to `high` in `attributes[name]`, when it is set.
+pub fn days_in_range(attributes: &Attributes, name: &str, low: i32, high: i32) -> Result<Option<i32>, ProviderError> {
+    in_range(name, whole_number(attributes, name)?, low, high)
+}
+
+/// The day ranges AWS accepts: `rotation_period_in_days` and `deletion_window_in_days`.
+pub const DAY_RANGES: [(&str, i32, i32); 2] = [
+    ("rotation_period_in_days", 90, 2560),
+    ("deletion_window_in_days", 7, 30),
+];
+
 impl KeySettings {
     /// Reads and checks the attributes of an apply request.
     pub fn from_attributes(attributes: &Attributes) -> Result<KeySettings, ProviderError> {
@@ -92,19 +103,9 @@ impl KeySettings {
             key_spec: text("customer_master_key_spec"),
             policy,
             enable_key_rotation: flag("enable_key_rotation"),
-            rotation_period_in_days: in_range(
-                "rotation_period_in_days",
-                whole_number(attributes, "rotation_period_in_days")?,
-                90,
-                2560,
-            )?,
-            deletion_window_in_days: in_range(
-                "deletion_window_in_days",
-                whole_number(attributes, "deletion_window_in_days")?,
-                7,
-                30,
-            )?
-            .unwrap_or(DEFAULT_DELETION_WINDOW),
+            rotation_period_in_days: days_in_range(attributes, DAY_RANGES[0].0, DAY_RANGES[0].1, DAY_RANGES[0].2)?,
+            deletion_window_in_days: days_in_range(attributes, DAY_RANGES[1].0, DAY_RANGES[1].1, DAY_RANGES[1].2)?
+                .unwrap_or(DEFAULT_DELETION_WINDOW),
             is_enabled: flag("is_enabled"),
             multi_region: flag("multi_region"),
             tags,

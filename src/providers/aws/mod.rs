@@ -186,17 +186,41 @@ impl Provider for AwsProvider {
     }
 
     fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
-        let kind = match request.resource_type.as_str() {
-            schema::KMS_KEY => policy::PolicyKind::Key,
-            secret_schema::SECRET => policy::PolicyKind::Secret,
-            _ => return Vec::new(),
-        };
-        policy::check(&request.arguments, kind)
-            .map(|error| InvalidArgument {
-                attribute: "policy".to_string(),
-                error,
-            })
+        // Only arguments known at plan time are here; each check judges one that is set.
+        let arguments = &request.arguments;
+        let mut problems: Vec<(&str, Option<ProviderError>)> = Vec::new();
+        match request.resource_type.as_str() {
+            schema::KMS_KEY => {
+                problems.push(("policy", policy::check(arguments, policy::PolicyKind::Key)));
+                for (name, low, high) in kms_key::DAY_RANGES {
+                    problems.push((name, kms_key::days_in_range(arguments, name, low, high).err()));
+                }
+            }
+            secret_schema::SECRET => {
+                problems.push(("policy", policy::check(arguments, policy::PolicyKind::Secret)));
+                problems.push((
+                    "recovery_window_in_days",
+                    secret_schema::recovery_window(arguments).err(),
+                ));
+                problems.push((
+                    "rotation",
+                    secret_schema::lambda_rotation(arguments.get("rotation")).err(),
+                ));
+            }
+            schema::KMS_ALIAS => {
+                let name = arguments.get("name").and_then(serde_json::Value::as_str);
+                problems.push(("name", name.and_then(|name| kms_alias::check_name(name).err())));
+            }
+            _ => {}
+        }
+        problems
             .into_iter()
+            .filter_map(|(attribute, error)| {
+                error.map(|error| InvalidArgument {
+                    attribute: attribute.to_string(),
+                    error,
+                })
+            })
             .collect()
     }
 

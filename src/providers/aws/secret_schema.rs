@@ -145,6 +145,18 @@ fn whole_number(value: Option<&serde_json::Value>, name: &str) -> Result<Option<
     }
 }
 
+/// `recovery_window_in_days`: 0 (delete at once) or 7 to 30; AWS's default when not set.
+pub fn recovery_window(attributes: &Attributes) -> Result<i64, ProviderError> {
+    let window = whole_number(attributes.get("recovery_window_in_days"), "recovery_window_in_days")?
+        .map_or(DEFAULT_RECOVERY_WINDOW, |days| days as i64);
+    if window != 0 && !(7..=30).contains(&window) {
+        return Err(invalid(format!(
+            "recovery_window_in_days must be 0, or from 7 to 30, not {window}"
+        )));
+    }
+    Ok(window)
+}
+
 /// Reads the `rotation` object of a request; Ok(None) without a Lambda (keyform runs the schedule).
 pub fn lambda_rotation(rotation: Option<&serde_json::Value>) -> Result<Option<LambdaRotation>, ProviderError> {
     let Some(serde_json::Value::Object(fields)) = rotation else {
@@ -229,13 +241,7 @@ impl SecretSettings {
             ),
             None => None,
         };
-        let window = whole_number(attributes.get("recovery_window_in_days"), "recovery_window_in_days")?
-            .map_or(DEFAULT_RECOVERY_WINDOW, |days| days as i64);
-        if window != 0 && !(7..=30).contains(&window) {
-            return Err(invalid(format!(
-                "recovery_window_in_days must be 0, or from 7 to 30, not {window}"
-            )));
-        }
+        let window = recovery_window(attributes)?;
         let tags = match attributes.get("tags") {
             Some(serde_json::Value::Object(entries)) => {
                 let mut tags = BTreeMap::new();

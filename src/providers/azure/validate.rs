@@ -78,21 +78,25 @@ fn vault_problems(attributes: &Attributes) -> Vec<InvalidArgument> {
 
 fn key_problems(attributes: &Attributes) -> Vec<InvalidArgument> {
     let mut problems = Vec::new();
-    let key_type = text(attributes, "key_type").unwrap_or_default();
-    let rsa = key_type.starts_with("RSA");
-    if !KEY_TYPES.contains(&key_type) {
+    // An argument another resource gives is unknown at plan time and absent here: only what is known is checked.
+    let key_type = text(attributes, "key_type");
+    if let Some(key_type) = key_type.filter(|key_type| !KEY_TYPES.contains(key_type)) {
         problems.push(invalid(
             "key_type",
             "InvalidKeyType",
             format!("key_type must be one of {}, not `{key_type}`", KEY_TYPES.join(", ")),
         ));
     }
+    let rsa = key_type.map(|key_type| key_type.starts_with("RSA"));
     if let Some(size) = attributes.get("key_size").and_then(serde_json::Value::as_u64) {
-        if !rsa {
+        if rsa == Some(false) {
             problems.push(invalid(
                 "key_size",
                 "InvalidKeySize",
-                format!("key_size is for RSA keys; a {key_type} key takes `curve`"),
+                format!(
+                    "key_size is for RSA keys; a {} key takes `curve`",
+                    key_type.unwrap_or_default()
+                ),
             ));
         } else if !RSA_SIZES.contains(&size) {
             problems.push(invalid(
@@ -103,11 +107,14 @@ fn key_problems(attributes: &Attributes) -> Vec<InvalidArgument> {
         }
     }
     if let Some(curve) = text(attributes, "curve") {
-        if rsa {
+        if rsa == Some(true) {
             problems.push(invalid(
                 "curve",
                 "InvalidCurve",
-                format!("curve is for EC keys; a {key_type} key takes `key_size`"),
+                format!(
+                    "curve is for EC keys; a {} key takes `key_size`",
+                    key_type.unwrap_or_default()
+                ),
             ));
         } else if !CURVES.contains(&curve) {
             problems.push(invalid(
