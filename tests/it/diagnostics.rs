@@ -315,6 +315,16 @@ resource "aws_secretsmanager_secret" "db" {
   name   = "db"
   policy = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\"]}"
 }
+
+resource "aws_kms_key" "audit" {
+  description             = "audit"
+  rotation_period_in_days = 30
+}
+
+resource "aws_kms_alias" "audit" {
+  name          = "alias/aws/audit"
+  target_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+}
 "#,
         "KF1023",
         Some("main.hcl:8:"),
@@ -325,6 +335,11 @@ resource "aws_secretsmanager_secret" "db" {
     );
     assert!(mentions(&text, "KF1006") && mentions(&text, "main.hcl:19:"), "{text}");
     assert!(mentions(&text, "expected `,` or `}` at line 1 column"), "{text}");
+    assert!(
+        mentions(&text, "rotation_period_in_days must be from 90 to 2560, not 30") && mentions(&text, "main.hcl:24:"),
+        "{text}"
+    );
+    assert!(mentions(&text, "is reserved") && mentions(&text, "main.hcl:28:"), "{text}");
     insta::assert_snapshot!("malformed_key_policy", text);
 }
 
