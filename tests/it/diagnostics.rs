@@ -339,7 +339,10 @@ resource "aws_kms_alias" "audit" {
         mentions(&text, "rotation_period_in_days must be from 90 to 2560, not 30") && mentions(&text, "main.hcl:24:"),
         "{text}"
     );
-    assert!(mentions(&text, "is reserved") && mentions(&text, "main.hcl:28:"), "{text}");
+    assert!(
+        mentions(&text, "is reserved") && mentions(&text, "main.hcl:28:"),
+        "{text}"
+    );
     insta::assert_snapshot!("malformed_key_policy", text);
 }
 
