@@ -924,9 +924,9 @@ impl Engine {
             return Ok(());
         };
         let request = crate::provider::ValidateRequest {
-            resource_type: resource.resource_type.clone(),
-            arguments: desired.attributes.clone(),
-            unknown: desired.unknown.clone(),
+            resource_type: &resource.resource_type,
+            arguments: &desired.attributes,
+            unknown: &desired.unknown,
         };
         let problems = provider.validate_arguments(&request);
         if problems.is_empty() {

@@ -201,13 +201,14 @@ pub struct CheckChangeRequest {
 
 /// `validate_arguments`: an instance's configured arguments (those known at plan time), before any provider
 /// call and without a configured provider.
-#[derive(Debug, Clone)]
-pub struct ValidateRequest {
-    pub resource_type: String,
-    pub arguments: Attributes,
+/// It borrows the instance's arguments: it is built for every instance of every plan.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidateRequest<'a> {
+    pub resource_type: &'a str,
+    pub arguments: &'a Attributes,
     /// Arguments (dotted inside a block: `rotation.lambda_arn`) whose values are known only at apply; they are
     /// absent from `arguments`, so a check that needs one is skipped.
-    pub unknown: Vec<String>,
+    pub unknown: &'a [String],
 }
 
 /// An argument the provider can never accept, and why: the error's message is a sentence naming the argument
@@ -271,7 +272,7 @@ pub trait Provider: Send + Sync {
     /// Arguments the provider can never accept (a key policy whose statement has no Effect), found from the
     /// arguments alone, so `validate` and `plan` report them before anything is sent. Needs no configuration.
     /// The default accepts everything.
-    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
+    fn validate_arguments(&self, request: &ValidateRequest<'_>) -> Vec<InvalidArgument> {
         let _ = request;
         Vec::new()
     }

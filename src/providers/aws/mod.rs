@@ -185,11 +185,11 @@ impl Provider for AwsProvider {
         }
     }
 
-    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
+    fn validate_arguments(&self, request: &ValidateRequest<'_>) -> Vec<InvalidArgument> {
         // Only arguments known at plan time are here; each check judges one that is set.
-        let arguments = &request.arguments;
+        let arguments = request.arguments;
         let mut problems: Vec<(&str, Option<ProviderError>)> = Vec::new();
-        match request.resource_type.as_str() {
+        match request.resource_type {
             schema::KMS_KEY => {
                 problems.push(("policy", policy::check(arguments, policy::PolicyKind::Key)));
                 for (name, low, high) in kms_key::DAY_RANGES {

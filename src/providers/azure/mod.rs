@@ -126,8 +126,8 @@ impl Provider for AzureProvider {
         Ok(())
     }
 
-    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
-        validate::problems(&request.resource_type, &request.arguments)
+    fn validate_arguments(&self, request: &ValidateRequest<'_>) -> Vec<InvalidArgument> {
+        validate::problems(request.resource_type, request.arguments)
     }
 
     fn check_change(&self, request: &CheckChangeRequest) -> Result<(), ProviderError> {

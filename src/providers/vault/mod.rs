@@ -314,7 +314,7 @@ impl Provider for VaultProvider {
         }
     }
 
-    fn validate_arguments(&self, request: &ValidateRequest) -> Vec<InvalidArgument> {
+    fn validate_arguments(&self, request: &ValidateRequest<'_>) -> Vec<InvalidArgument> {
         if request.resource_type != schema::POLICY {
             return Vec::new();
         }
