@@ -1883,6 +1883,10 @@ fn decide(
             .attributes
             .get(name)
             .or_else(|| change.prior.as_ref().and_then(|prior| prior.attributes.get(name)));
+        // Inside a block, an argument known only at apply is listed on its own below: the block is compared
+        // as if it kept its current value.
+        let completed = with_unknown_kept(name, value, before, &desired.unknown);
+        let value = completed.as_ref().unwrap_or(value);
         let same = before == Some(value)
             || (value.is_null() && before.is_none())
             || before.is_some_and(|before| {
@@ -1926,9 +1930,13 @@ fn decide(
     }
     for name in &desired.unknown {
         if !ignored(name) && !desired.secrets.contains_key(name) {
+            let current = match name.split_once('.') {
+                Some((block, inner)) => live.attributes.get(block).and_then(|block| block.get(inner)),
+                None => live.attributes.get(name),
+            };
             change.changes.push(AttributeChange {
                 name: name.clone(),
-                before: render_json(live.attributes.get(name)),
+                before: render_json(current),
                 after: "(known after apply)".into(),
                 forces_replacement: false,
             });
@@ -2033,6 +2041,37 @@ fn decide(
             change.rotate = true;
         }
     }
+}
+
+/// `value` (the block `name` as configured) with each of its arguments that is known only at apply
+/// (`name.ARGUMENT` in `unknown`) set to what `before` holds; None when the block has no such argument.
+fn with_unknown_kept(
+    name: &str,
+    value: &serde_json::Value,
+    before: Option<&serde_json::Value>,
+    unknown: &[String],
+) -> Option<serde_json::Value> {
+    let prefix = format!("{name}.");
+    let mut inner: Vec<&str> = unknown
+        .iter()
+        .filter_map(|unknown| unknown.strip_prefix(prefix.as_str()))
+        .collect();
+    if inner.is_empty() || !value.is_object() {
+        return None;
+    }
+    inner.sort_unstable();
+    let mut completed = value.clone();
+    for argument in inner {
+        match before.and_then(|before| before.get(argument)) {
+            Some(current) => completed[argument] = current.clone(),
+            None => {
+                if let Some(fields) = completed.as_object_mut() {
+                    fields.remove(argument);
+                }
+            }
+        }
+    }
+    Some(completed)
 }
 
 /// Plain attributes the provider reports differently from what keyform last recorded.

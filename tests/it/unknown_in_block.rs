@@ -1,7 +1,8 @@
 //! A value known only at apply inside a nested block: the plan shows the
 //! block's argument as known after apply, the apply evaluates the instance
 //! again once the value exists and sends the whole block with it, and the
-//! next plan is empty. Against OpenBao: a database connection whose
+//! next plan is empty; an existing block whose argument becomes unknown is
+//! planned as an update of that argument alone. Against OpenBao: a database connection whose
 //! `postgresql.connection_url` names the accessor of the mount created in
 //! the same run (`verify_connection = false`, so no database is reached).
 
@@ -71,5 +72,48 @@ resource "vault_database_secret_backend_connection" "postgres" {{
         "the block was sent with the resolved value: {body}"
     );
     assert_plan_empty(&run(&["plan", "--detailed-exitcode"]), "the next plan is empty");
+
+    // The existing connection now names a mount this run creates: the plan shows the argument as known after
+    // apply beside its current value, updates the block in place, and does not claim the URL is removed.
+    let configuration = std::fs::read_to_string(workspace.path().join("main.hcl")).expect("main.hcl");
+    let other = unique("block-unknown-other");
+    workspace.write(
+        "main.hcl",
+        &format!(
+            "{}\nresource \"vault_mount\" \"other\" {{\n  path = \"{other}\"\n  type = \"kv\"\n}}\n",
+            configuration.replace("vault_mount.db.accessor", "vault_mount.other.accessor")
+        ),
+    );
+    let plan = run(&["plan"]);
+    assert_exit(&plan, 0);
+    let text = stdout(&plan);
+    assert!(
+        mentions(
+            &text,
+            &format!("postgresql.connection_url: \"{url}\" -> (known after apply)")
+        ),
+        "{text}"
+    );
+    assert!(mentions(&text, "0 to replace"), "{text}");
+    assert!(
+        !text.contains("postgresql: "),
+        "the block itself is not shown as changed: {text}"
+    );
+    assert_exit(&run(&["apply", "--auto-approve"]), 0);
+    let (_, mount_body) = root("GET", &format!("sys/mounts/{other}"), None);
+    let other_accessor = mount_body["data"]["accessor"]
+        .as_str()
+        .or_else(|| mount_body["accessor"].as_str())
+        .expect("the other mount's accessor")
+        .to_string();
+    let (_, body) = root("GET", &format!("{mount}/config/postgres"), None);
+    let url = body["data"]["connection_details"]["connection_url"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(url.ends_with(&format!("/{other_accessor}")), "{body}");
+    assert_plan_empty(
+        &run(&["plan", "--detailed-exitcode"]),
+        "the plan after the update is empty",
+    );
     assert_exit(&run(&["destroy", "--auto-approve"]), 0);
 }
