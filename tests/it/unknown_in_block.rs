@@ -10,6 +10,26 @@ use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit, mentions, stdout};
 use crate::vault_support::{assert_plan_empty, keyform_command, root, token_provider_block, unique};
 
+/// The accessor of the mount at `path`, read with the root token.
+fn accessor_of(path: &str) -> String {
+    let (_, body) = root("GET", &format!("sys/mounts/{path}"), None);
+    body["data"]["accessor"]
+        .as_str()
+        .or_else(|| body["accessor"].as_str())
+        .expect("the mount's accessor")
+        .to_string()
+}
+
+/// The connection URL Vault stores for `MOUNT/config/postgres`.
+fn stored_url(mount: &str) -> String {
+    let (status, body) = root("GET", &format!("{mount}/config/postgres"), None);
+    assert_eq!(status, 200, "{body}");
+    body["data"]["connection_details"]["connection_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn a_block_argument_known_only_at_apply_is_sent_with_the_block() {
     let mount = unique("block-unknown-db");
@@ -56,20 +76,11 @@ resource "vault_database_secret_backend_connection" "postgres" {{
     );
     assert_exit(&run(&["apply", "--auto-approve"]), 0);
 
-    let (_, mount_body) = root("GET", &format!("sys/mounts/{mount}"), None);
-    let accessor = mount_body["data"]["accessor"]
-        .as_str()
-        .or_else(|| mount_body["accessor"].as_str())
-        .expect("the mount's accessor")
-        .to_string();
-    let (status, body) = root("GET", &format!("{mount}/config/postgres"), None);
-    assert_eq!(status, 200, "{body}");
-    let url = body["data"]["connection_details"]["connection_url"]
-        .as_str()
-        .unwrap_or_default();
+    let accessor = accessor_of(&mount);
+    let url = stored_url(&mount);
     assert!(
         url.ends_with(&format!("/{accessor}")),
-        "the block was sent with the resolved value: {body}"
+        "the block was sent with the resolved value: {url}"
     );
     assert_plan_empty(&run(&["plan", "--detailed-exitcode"]), "the next plan is empty");
 
@@ -100,17 +111,9 @@ resource "vault_database_secret_backend_connection" "postgres" {{
         "the block itself is not shown as changed: {text}"
     );
     assert_exit(&run(&["apply", "--auto-approve"]), 0);
-    let (_, mount_body) = root("GET", &format!("sys/mounts/{other}"), None);
-    let other_accessor = mount_body["data"]["accessor"]
-        .as_str()
-        .or_else(|| mount_body["accessor"].as_str())
-        .expect("the other mount's accessor")
-        .to_string();
-    let (_, body) = root("GET", &format!("{mount}/config/postgres"), None);
-    let url = body["data"]["connection_details"]["connection_url"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(url.ends_with(&format!("/{other_accessor}")), "{body}");
+    let other_accessor = accessor_of(&other);
+    let url = stored_url(&mount);
+    assert!(url.ends_with(&format!("/{other_accessor}")), "{url}");
     assert_plan_empty(
         &run(&["plan", "--detailed-exitcode"]),
         "the plan after the update is empty",
