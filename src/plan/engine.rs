@@ -2052,14 +2052,13 @@ fn with_unknown_kept(
     unknown: &[String],
 ) -> Option<serde_json::Value> {
     let prefix = format!("{name}.");
-    let mut inner: Vec<&str> = unknown
+    let inner: Vec<&str> = unknown
         .iter()
         .filter_map(|unknown| unknown.strip_prefix(prefix.as_str()))
         .collect();
     if inner.is_empty() || !value.is_object() {
         return None;
     }
-    inner.sort_unstable();
     let mut completed = value.clone();
     for argument in inner {
         match before.and_then(|before| before.get(argument)) {

@@ -407,7 +407,7 @@ impl VaultClient {
     ) -> Result<Answer, ProviderError> {
         let mut waits = RETRY_WAITS.iter();
         loop {
-            let answer = self.send_once(method, path, body.clone(), token, wrap_ttl).await?;
+            let answer = self.send_once(method, path, body.as_ref(), token, wrap_ttl).await?;
             match waits.next() {
                 Some(wait) if method.is_idempotent() && is_transient(answer.status) => {
                     tracing::debug!(
@@ -426,7 +426,7 @@ impl VaultClient {
         &self,
         method: Method,
         path: &str,
-        body: Option<serde_json::Value>,
+        body: Option<&serde_json::Value>,
         token: Option<&SensitiveString>,
         wrap_ttl: Option<u64>,
     ) -> Result<Answer, ProviderError> {

@@ -34,7 +34,7 @@ pub fn normalize_policy(text: &str) -> String {
 }
 
 /// Whether a policy is written in JSON (which takes no comment line).
-fn is_json(text: &str) -> bool {
+pub fn is_json(text: &str) -> bool {
     text.trim_start().starts_with('{')
 }
 

@@ -145,7 +145,7 @@ fn json_problems(document: &serde_json::Value) -> Vec<String> {
 
 /// The problems of a policy text; empty when Vault may accept it.
 pub fn problems(text: &str) -> Vec<String> {
-    if text.trim_start().starts_with('{') {
+    if super::policy::is_json(text) {
         return match serde_json::from_str::<serde_json::Value>(text) {
             Ok(document) => json_problems(&document),
             Err(error) => vec![format!("the policy is not valid JSON: {error}")],

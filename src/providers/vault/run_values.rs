@@ -11,7 +11,8 @@ use crate::secret::SensitiveString;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-type Values = BTreeMap<(String, &'static str), SensitiveString>;
+/// By object id, then attribute.
+type Values = BTreeMap<String, BTreeMap<&'static str, SensitiveString>>;
 
 /// The values generated in this run, by object id and attribute.
 #[derive(Default)]
@@ -23,8 +24,8 @@ impl std::fmt::Debug for RunValues {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<String> = self
             .lock()
-            .keys()
-            .map(|(id, attribute)| format!("{id}.{attribute}"))
+            .iter()
+            .flat_map(|(id, attributes)| attributes.keys().map(move |attribute| format!("{id}.{attribute}")))
             .collect();
         formatter.debug_struct("RunValues").field("ids", &ids).finish()
     }
@@ -37,29 +38,29 @@ impl RunValues {
 
     /// Keeps `attribute` of the object `id` for the rest of the run.
     pub fn keep(&self, id: &str, attribute: &'static str, value: SensitiveString) {
-        self.lock().insert((id.to_string(), attribute), value);
+        self.lock().entry(id.to_string()).or_default().insert(attribute, value);
     }
 
     /// Forgets every value of the object `id` (it is being destroyed).
     pub fn forget(&self, id: &str) {
-        self.lock().retain(|(kept, _), _| kept != id);
+        self.lock().remove(id);
+    }
+
+    fn get(&self, id: &str, attribute: &str) -> Option<SensitiveString> {
+        self.lock()
+            .get(id)
+            .and_then(|attributes| attributes.get(attribute))
+            .cloned()
     }
 
     /// Whether this run keeps `attribute` of `id`.
     pub fn has(&self, id: &str, attribute: &str) -> bool {
-        self.lock()
-            .keys()
-            .any(|(kept_id, kept_attribute)| kept_id == id && *kept_attribute == attribute)
+        self.get(id, attribute).is_some()
     }
 
     /// `attribute` of the object `id` of type `resource_type`, when this run generated it.
     pub fn value(&self, resource_type: &str, id: &str, attribute: &str) -> Result<SensitiveString, ProviderError> {
-        let found = self
-            .lock()
-            .iter()
-            .find(|((kept_id, kept_attribute), _)| kept_id == id && *kept_attribute == attribute)
-            .map(|(_, value)| value.clone());
-        found.ok_or_else(|| {
+        self.get(id, attribute).ok_or_else(|| {
             ProviderError::new(
                 crate::provider::VALUE_NOT_RETAINED,
                 format!(
