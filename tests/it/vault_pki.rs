@@ -71,7 +71,9 @@ async fn vault_pki_secret_backend_role_passes_the_compliance_suite() {
     root("DELETE", &format!("sys/mounts/{backend}"), None);
 }
 
-fn configuration(backend: &str) -> String {
+/// A PKI engine at `backend` with the root `vault_pki_secret_backend_root_cert.root` (its `settings`, HCL lines
+/// after `backend`) and the output `root_certificate`.
+pub fn pki_root_configuration(backend: &str, settings: &str) -> String {
     format!(
         r#"{provider}
 resource "vault_mount" "pki" {{
@@ -82,15 +84,30 @@ resource "vault_mount" "pki" {{
 
 resource "vault_pki_secret_backend_root_cert" "root" {{
   backend      = vault_mount.pki.path
-  type         = "internal"
+{settings}}}
+
+output "root_certificate" {{
+  value = vault_pki_secret_backend_root_cert.root.certificate
+}}
+"#,
+        provider = token_provider_block()
+    )
+}
+
+fn configuration(backend: &str) -> String {
+    let root = pki_root_configuration(
+        backend,
+        r#"  type         = "internal"
   common_name  = "Keyform Test Root"
   ttl          = "8760h"
   key_type     = "ec"
   key_bits     = 256
   issuer_name  = "test-root"
   organization = "keyform"
-}}
-
+"#,
+    );
+    format!(
+        r#"{root}
 resource "vault_pki_secret_backend_role" "web" {{
   backend          = vault_mount.pki.path
   name             = "web"
@@ -102,15 +119,10 @@ resource "vault_pki_secret_backend_role" "web" {{
   issuer_ref       = vault_pki_secret_backend_root_cert.root.issuer_id
 }}
 
-output "root_certificate" {{
-  value = vault_pki_secret_backend_root_cert.root.certificate
-}}
-
 output "root_serial" {{
   value = vault_pki_secret_backend_root_cert.root.serial_number
 }}
-"#,
-        provider = token_provider_block()
+"#
     )
 }
 

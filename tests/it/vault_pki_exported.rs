@@ -9,10 +9,9 @@
 use crate::canary::Scanner;
 use crate::services::vault_token;
 use crate::support::{Workspace, assert_exit};
-use crate::vault_pki::pki_backend;
+use crate::vault_pki::{pki_backend, pki_root_configuration};
 use crate::vault_support::{
-    assert_plan_empty, attributes, configured_provider, keyform_command, keyform_with_token, output_text, root,
-    token_provider_block, unique,
+    assert_plan_empty, attributes, configured_provider, keyform_command, keyform_with_token, output_text, root, unique,
 };
 use keyform::provider::{ApplyAction, ApplyRequest, ReadRequest, ReadSecretRequest};
 use std::collections::BTreeMap;
@@ -22,23 +21,17 @@ use std::process::{Command, Output, Stdio};
 const TYPE: &str = "vault_pki_secret_backend_root_cert";
 
 fn configuration(backend: &str, mount: &str) -> String {
+    let root = pki_root_configuration(
+        backend,
+        r#"  type         = "exported"
+  common_name  = "Keyform Exported Root"
+  ttl          = "8760h"
+  key_type     = "ec"
+  key_bits     = 256
+"#,
+    );
     format!(
-        r#"{provider}
-resource "vault_mount" "pki" {{
-  path                  = "{backend}"
-  type                  = "pki"
-  max_lease_ttl_seconds = "8760h"
-}}
-
-resource "vault_pki_secret_backend_root_cert" "root" {{
-  backend     = vault_mount.pki.path
-  type        = "exported"
-  common_name = "Keyform Exported Root"
-  ttl         = "8760h"
-  key_type    = "ec"
-  key_bits    = 256
-}}
-
+        r#"{root}
 resource "vault_mount" "escrow" {{
   path = "{mount}"
   type = "kv-v2"
@@ -50,12 +43,7 @@ resource "vault_kv_secret_v2" "root_key" {{
   name      = "pki/root"
   data_json = jsonencode({{ private_key = vault_pki_secret_backend_root_cert.root.private_key }})
 }}
-
-output "root_certificate" {{
-  value = vault_pki_secret_backend_root_cert.root.certificate
-}}
-"#,
-        provider = token_provider_block()
+"#
     )
 }
 
