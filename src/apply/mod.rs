@@ -149,7 +149,7 @@ pub async fn apply(
         let results = futures::future::join_all(
             ready
                 .iter()
-                .map(|change| async move { (change, applier.execute(change.clone(), None).await) }),
+                .map(|change| async move { (change, applier.execute(change, None).await) }),
         )
         .await;
         for (change, result) in results {
@@ -203,15 +203,13 @@ pub fn record_refreshed(plan: &Plan, store: &mut StateStore) -> Result<usize, Di
             names: &[],
             base: Some(prior),
         };
-        // **Dependencies are recorded from the configuration** (an imported record has none yet): destroy
-        // orders deletions by them.
+        // Dependencies are recorded from the configuration (an imported record may have none yet).
         let record = record_for(
             change,
             live,
             change.desired.as_ref(),
             written,
             prior.create_token.clone(),
-            &change.dependencies,
         );
         if record != *prior {
             store
@@ -322,11 +320,10 @@ impl Applier<'_> {
             };
             work.push((change, desired));
         }
-        let dependencies = self.engine.graph.resource_dependencies(address);
-        let results = futures::future::join_all(work.into_iter().map(|(change, desired)| {
-            let dependencies = dependencies.clone();
-            async move { (change, self.execute_with(change, desired, dependencies).await) }
-        }))
+        let results = futures::future::join_all(
+            work.into_iter()
+                .map(|(change, desired)| async move { (change, self.execute(change, desired).await) }),
+        )
         .await;
         let mut values = Vec::new();
         for (change, result) in results {
@@ -372,15 +369,6 @@ impl Applier<'_> {
             .into_iter()
             .find(|(key, _)| *key == change.address.key)
             .and_then(|(_, each)| each)
-    }
-
-    async fn execute(
-        &self,
-        change: InstanceChange,
-        desired: Option<DesiredInstance>,
-    ) -> Result<Option<LiveObject>, Diagnostic> {
-        let dependencies = change.dependencies.clone();
-        self.execute_with(&change, desired, dependencies).await
     }
 
     fn record(&self, entry: JournalEntry) -> Result<(), Diagnostic> {
@@ -536,9 +524,8 @@ impl Applier<'_> {
         desired: Option<&DesiredInstance>,
         written: Written<'_>,
         token: Option<String>,
-        dependencies: &[String],
     ) -> Result<crate::state::ResourceState, Diagnostic> {
-        let record = record_for(change, live, desired, written, token, dependencies);
+        let record = record_for(change, live, desired, written, token);
         self.record(JournalEntry::Put(record.clone()))?;
         Ok(record)
     }
@@ -551,7 +538,6 @@ fn record_for(
     desired: Option<&DesiredInstance>,
     written: Written<'_>,
     token: Option<String>,
-    dependencies: &[String],
 ) -> crate::state::ResourceState {
     // A fingerprint describes what was written: secrets not written by this call keep what the
     // state recorded of them (`written.base`), those written take the desired fingerprint.
@@ -579,7 +565,8 @@ fn record_for(
         &fingerprints,
         token,
     );
-    record.dependencies = dependencies.to_vec();
+    // **The dependencies the plan gave the change are recorded**: destroy orders deletions by them.
+    record.dependencies = change.dependencies.clone();
     // Keep the settings keyform itself runs (a rotation schedule), which the provider does not report.
     if let Some(desired) = desired {
         for (name, value) in &desired.attributes {
@@ -603,7 +590,6 @@ impl Applier<'_> {
         &self,
         change: &InstanceChange,
         desired: Option<&DesiredInstance>,
-        dependencies: &[String],
     ) -> Result<LiveObject, Diagnostic> {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let secrets = self.secrets(change, desired, SecretMode::All)?;
@@ -630,7 +616,6 @@ impl Applier<'_> {
                 base: None,
             },
             Some(token),
-            dependencies,
         )?;
         Ok(live)
     }
@@ -643,11 +628,11 @@ impl Applier<'_> {
         })
     }
 
-    async fn execute_with(
+    /// Carries out one change.
+    async fn execute(
         &self,
         change: &InstanceChange,
         desired: Option<DesiredInstance>,
-        dependencies: Vec<String>,
     ) -> Result<Option<LiveObject>, Diagnostic> {
         let started = Instant::now();
         let desired = desired.as_ref();
@@ -665,33 +650,26 @@ impl Applier<'_> {
                         names: &[],
                         base: change.prior.as_ref(),
                     };
-                    self.put(change, live, desired, written, token, &dependencies)?;
+                    self.put(change, live, desired, written, token)?;
                 } else if let (Some(live), Some(prior)) = (&live, &change.prior) {
                     let written = Written {
                         names: &[],
                         base: Some(prior),
                     };
-                    let record = record_for(
-                        change,
-                        live,
-                        desired,
-                        written,
-                        prior.create_token.clone(),
-                        &dependencies,
-                    );
+                    let record = record_for(change, live, desired, written, prior.create_token.clone());
                     if record != *prior {
                         self.record(JournalEntry::Put(record))?;
                     }
                 }
                 return Ok(live.or_else(|| change.prior.as_ref().map(live_from_state)));
             }
-            Action::Create => Some(self.create(change, desired, &dependencies).await?),
+            Action::Create => Some(self.create(change, desired).await?),
             Action::Delete => {
                 self.delete(change).await?;
                 None
             }
             Action::Replace if change.create_before_destroy => {
-                let live = self.create(change, desired, &dependencies).await?;
+                let live = self.create(change, desired).await?;
                 let old = InstanceChange {
                     live: change.live.clone(),
                     ..change.clone()
@@ -707,21 +685,14 @@ impl Applier<'_> {
                     prior: None,
                     ..change.clone()
                 };
-                Some(self.create(&fresh, desired, &dependencies).await?)
+                Some(self.create(&fresh, desired).await?)
             }
             Action::Update | Action::Recover | Action::Import => {
                 let mut live = change.live.clone();
                 if change.action == Action::Import
                     && let Some(imported) = &live
                 {
-                    base = Some(self.put(
-                        change,
-                        imported,
-                        None,
-                        Written { names: &[], base: None },
-                        None,
-                        &dependencies,
-                    )?);
+                    base = Some(self.put(change, imported, None, Written { names: &[], base: None }, None)?);
                 }
                 let mut names = Vec::new();
                 if change.action != Action::Import || !change.changes.is_empty() {
@@ -745,7 +716,7 @@ impl Applier<'_> {
                         names: &names,
                         base: base.as_ref(),
                     };
-                    base = Some(self.put(change, live, desired, written, token.clone(), &dependencies)?);
+                    base = Some(self.put(change, live, desired, written, token.clone())?);
                 }
                 live
             }
@@ -765,7 +736,7 @@ impl Applier<'_> {
                     names: &names,
                     base: base.as_ref(),
                 };
-                self.put(change, rotated, desired, written, token.clone(), &dependencies)?;
+                self.put(change, rotated, desired, written, token.clone())?;
             }
             rotated
         } else {
